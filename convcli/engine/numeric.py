@@ -1,0 +1,110 @@
+"""Number types: which dtype a computation runs in, and keeping integers exact.
+
+Integer data stays integer. When the worst case of a sum of products could
+leave int64, the work is done on Python integers (dtype=object) instead, and
+the result comes back as int64 whenever every value fits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+INT64_MAX = 2**63 - 1
+
+
+def as_numeric_array(value, name: str) -> np.ndarray:
+    """An ndarray of int64, float32/64 or exact Python numbers (object)."""
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "b":
+        return array.astype(np.int64)
+    if kind in "iu":
+        if array.dtype == np.uint64 and array.size and int(array.max()) > INT64_MAX:
+            return array.astype(object)
+        return array.astype(np.int64, copy=False)
+    if kind == "f":
+        if array.dtype == np.float32:
+            return array
+        return array.astype(np.float64, copy=False)
+    if kind == "O":
+        return _check_object_array(array, name)
+    if kind == "c":
+        raise InputError(f"{name} is complex; convcli works on real numbers only")
+    raise InputError(f"{name} has dtype {array.dtype}, which is not numeric")
+
+
+def _check_object_array(array: np.ndarray, name: str) -> np.ndarray:
+    from fractions import Fraction
+
+    for item in array.flat:
+        if isinstance(item, bool) or not isinstance(item, (int, Fraction, float, np.integer, np.floating)):
+            raise InputError(f"{name} holds {type(item).__name__} {item!r}, which is not a number")
+    return array
+
+
+def is_exact(array: np.ndarray) -> bool:
+    """True for integer arrays and arrays of Python ints or Fractions."""
+    if array.dtype.kind in "iu":
+        return True
+    if array.dtype == object:
+        return not any(isinstance(item, (float, np.floating)) for item in array.flat)
+    return False
+
+
+def result_dtype(arrays: list[np.ndarray]):
+    """The dtype to compute in: object if any operand is exact Python numbers,
+    int64 if all are integers, float32 only if every float operand is float32,
+    else float64."""
+    if any(a.dtype == object for a in arrays):
+        if all(is_exact(a) for a in arrays):
+            return object
+        return np.float64
+    if all(a.dtype.kind in "iu" for a in arrays):
+        return np.int64
+    floats = [a for a in arrays if a.dtype.kind == "f"]
+    if floats and all(a.dtype == np.float32 for a in floats):
+        return np.float32
+    return np.float64
+
+
+def _max_abs(array: np.ndarray) -> int:
+    if array.size == 0:
+        return 0
+    return max(abs(int(array.max())), abs(int(array.min())))
+
+
+def int64_is_safe(x: np.ndarray, weight: np.ndarray, terms: int, extra=0) -> bool:
+    """Whether every partial sum of `terms` products of x and weight, plus
+    |extra|, provably stays inside int64."""
+    bound = _max_abs(x) * _max_abs(weight) * terms + abs(int(extra))
+    return bound <= INT64_MAX
+
+
+def to_dtype(array: np.ndarray, dtype) -> np.ndarray:
+    if dtype is object:
+        if array.dtype == object:
+            return array
+        if array.dtype.kind in "iu":
+            # Python ints, never rounded through floats
+            return np.array(array.tolist(), dtype=object).reshape(array.shape)
+        return array.astype(object)
+    if array.dtype == object and np.dtype(dtype).kind == "f":
+        return np.array([float(v) for v in array.flat], dtype=dtype).reshape(array.shape)
+    return array.astype(dtype, copy=False)
+
+
+def shrink_exact(result: np.ndarray) -> np.ndarray:
+    """Return Python-int results as int64 when every value fits."""
+    if result.dtype != object or result.size == 0:
+        return result
+    from fractions import Fraction
+
+    values = list(result.flat)
+    if all(isinstance(v, Fraction) and v.denominator == 1 for v in values if not isinstance(v, int)):
+        ints = [int(v) for v in values]
+        if all(-INT64_MAX - 1 <= v <= INT64_MAX for v in ints):
+            return np.array(ints, dtype=np.int64).reshape(result.shape)
+        return np.array(ints, dtype=object).reshape(result.shape)
+    return result

@@ -1,0 +1,99 @@
+"""Parse and validate the geometry options shared by every operation.
+
+Each parser accepts the Python forms (ints, tuples) and the CLI's text forms
+("2", "1,2", "1,2,3,4", "same"), and raises UsageError quoting the value and
+the accepted forms.
+"""
+
+from __future__ import annotations
+
+from ..errors import UsageError
+
+PADDING_WORDS = ("valid", "same", "full")
+
+# Every accepted boundary name, mapped to the canonical one. The aliases are
+# the names other libraries use for the same rule.
+BOUNDARY_NAMES = {
+    "fill": "fill",
+    "constant": "fill",
+    "zeros": "fill",
+    "wrap": "wrap",
+    "circular": "wrap",
+    "symmetric": "symmetric",
+    "symm": "symmetric",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "edge": "replicate",
+}
+
+
+def _int_list(value, name: str) -> list[int]:
+    """Turn 2, "2", "1,2", (1, 2) into a list of Python ints."""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+        try:
+            return [int(p) for p in parts]
+        except ValueError:
+            raise UsageError(f"{name} {value!r} is not an integer or a comma-separated list of integers") from None
+    if isinstance(value, bool):
+        raise UsageError(f"{name} must be an integer, not {value!r}")
+    if isinstance(value, int) or hasattr(value, "__index__"):
+        return [int(value)]
+    try:
+        items = list(value)
+    except TypeError:
+        raise UsageError(f"{name} {value!r} is not an integer or a sequence of integers") from None
+    out = []
+    for item in items:
+        if isinstance(item, bool) or not (isinstance(item, int) or hasattr(item, "__index__")):
+            raise UsageError(f"{name} {value!r} is not a sequence of integers")
+        out.append(int(item))
+    return out
+
+
+def parse_pair(value, name: str) -> tuple[int, int]:
+    """Stride or dilation: one positive integer for both axes, or two."""
+    numbers = _int_list(value, name)
+    if len(numbers) == 1:
+        numbers = numbers * 2
+    if len(numbers) != 2:
+        raise UsageError(f"{name} {value!r} must be one integer or two (rows,cols)")
+    if min(numbers) < 1:
+        raise UsageError(f"{name} must be at least 1, got {value!r}")
+    return numbers[0], numbers[1]
+
+
+def parse_padding(value) -> str | tuple[int, int, int, int]:
+    """'valid'/'same'/'full', or explicit pads returned as (top, bottom, left, right)."""
+    if isinstance(value, str) and value.strip().lower() in PADDING_WORDS:
+        return value.strip().lower()
+    if isinstance(value, str) and not any(ch.isdigit() for ch in value):
+        raise UsageError(
+            f"padding {value!r} is not one of valid, same, full, N, PH,PW or TOP,BOTTOM,LEFT,RIGHT"
+        )
+    numbers = _int_list(value, "padding")
+    if min(numbers) < 0:
+        raise UsageError(f"padding must not be negative, got {value!r}")
+    if len(numbers) == 1:
+        return (numbers[0],) * 4
+    if len(numbers) == 2:
+        return numbers[0], numbers[0], numbers[1], numbers[1]
+    if len(numbers) == 4:
+        return tuple(numbers)
+    raise UsageError(f"padding {value!r} must have 1, 2 or 4 integers (N, PH,PW or TOP,BOTTOM,LEFT,RIGHT)")
+
+
+def parse_boundary(value: str) -> str:
+    """Canonical boundary name; the error lists the accepted names."""
+    key = str(value).strip().lower()
+    if key not in BOUNDARY_NAMES:
+        accepted = ", ".join(sorted(set(BOUNDARY_NAMES.values())))
+        raise UsageError(f"boundary {value!r} is not one of {accepted} (aliases: symm, circular, edge, constant)")
+    return BOUNDARY_NAMES[key]
+
+
+def parse_groups(value) -> int:
+    numbers = _int_list(value, "groups")
+    if len(numbers) != 1 or numbers[0] < 1:
+        raise UsageError(f"groups must be one integer of at least 1, got {value!r}")
+    return numbers[0]

@@ -1,0 +1,27 @@
+"""The one exception family of convcli; the CLI turns these into exit codes."""
+
+from __future__ import annotations
+
+
+class ConvcliError(Exception):
+    """Base class: a problem the user can fix; printed as one ``Error:`` line."""
+
+    exit_code = 1
+
+
+class InputError(ConvcliError):
+    """Input data that cannot be read, named by source, line and column."""
+
+
+class ShapeError(ConvcliError):
+    """Shapes or geometry that do not fit together."""
+
+
+class OutputError(ConvcliError):
+    """A result that cannot be written where it was asked to go."""
+
+
+class UsageError(ConvcliError):
+    """An option value that is not one of the accepted ones."""
+
+    exit_code = 2
