@@ -1,0 +1,342 @@
+"""The command line: options -> read -> engine -> output.
+
+This is the only module that catches ConvcliError and chooses exit codes:
+0 success, 1 bad input or data, 2 usage. Errors are one ``Error:`` line on
+stderr; ``--debug`` anywhere on the command line shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import ConvcliError, UsageError
+
+app = typer.Typer(
+    name="convcli",
+    help="A convolution calculator: conv2d, correlate2d, im2col-matmul and conv1x1, exact and explained.\n\n"
+    "Exit codes: 0 success, 1 bad input or data, 2 usage error. Add --debug anywhere to see a traceback.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+FORMATS = ("table", "csv", "tsv", "json")
+
+InputArg = Annotated[str, typer.Argument(help="Matrix: a .csv/.tsv/.txt/.json/.npy file, - for stdin, or inline text like \"1 2; 3 4\".", show_default=False)]
+KernelArg = Annotated[str, typer.Argument(help="Kernel: a file, -, inline text, or a named kernel (see `convcli kernels`).", show_default=False)]
+PaddingOpt = Annotated[str, typer.Option("--padding", "-p", help="valid, same, full, N, PH,PW or TOP,BOTTOM,LEFT,RIGHT.")]
+BoundaryOpt = Annotated[str, typer.Option("--boundary", "-b", help="What fills the padding: fill, wrap, symmetric (symm), reflect or replicate.")]
+FillOpt = Annotated[str, typer.Option("--fill-value", help="The value for --boundary fill.")]
+StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="S or SH,SW.")]
+DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="D or DH,DW.")]
+GroupsOpt = Annotated[str, typer.Option("--groups", "-g", help="Split channels and filters into this many groups.")]
+BiasOpt = Annotated[Optional[str], typer.Option("--bias", help="One value per output channel, e.g. \"1 -2\".", show_default=False)]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv, tsv or json (default: table on a terminal, csv in a pipe).", show_default=False)]
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write the result to FILE (.csv, .tsv, .json or .npy), replacing it atomically.", show_default=False)]
+PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", help="Significant digits for floats (default: shortest exact form).", show_default=False)]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR is honoured too).")]
+
+
+@dataclass
+class OutputRequest:
+    fmt: Optional[str]
+    path: Optional[str]
+    precision: Optional[int]
+    no_color: bool
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"convcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_version_callback, is_eager=True)] = False,
+) -> None:
+    """A convolution calculator: conv2d, correlate2d, im2col-matmul and conv1x1, exact and explained."""
+
+
+def _choice(value: Optional[str], accepted: tuple[str, ...], name: str) -> Optional[str]:
+    if value is None:
+        return None
+    key = value.strip().lower()
+    if key not in accepted:
+        raise UsageError(f"{name} {value!r} is not one of {', '.join(accepted)}")
+    return key
+
+
+def _file_part(spec: str) -> str:
+    """The file a spec names, without a trailing ``:key`` JSON selector."""
+    if not os.path.exists(spec) and ":" in spec:
+        return spec.rsplit(":", 1)[0]
+    return spec
+
+
+def _refuse_output_over_input(output_path: Optional[str], specs: list[str]) -> None:
+    if output_path is None or not os.path.exists(output_path):
+        return
+    for spec in specs:
+        source = _file_part(spec)
+        if os.path.isfile(source) and os.path.samefile(source, output_path):
+            raise UsageError(f"-o {output_path} would overwrite the input {spec}; choose another output file")
+
+
+def _read_inputs(pairs: list[tuple[str, str]]):
+    """Read each (spec, role); at most one of them may be stdin."""
+    from .inputs import read_array
+
+    if sum(1 for spec, _ in pairs if spec == "-") > 1:
+        raise UsageError("only one argument can be read from stdin (-)")
+    return [read_array(spec, role=role) for spec, role in pairs]
+
+
+def _read_number(text: str, role: str):
+    from .inputs import read_array
+
+    values = read_array(text, role=role).reshape(-1)
+    if values.size != 1:
+        raise UsageError(f"{role} must be one number, got {text!r}")
+    return values[0]
+
+
+def _read_vector(text: Optional[str], role: str):
+    if text is None:
+        return None
+    from .inputs import read_array
+
+    return read_array(text, role=role).reshape(-1)
+
+
+def _console(no_color: bool, stream=None):
+    from rich.console import Console
+
+    return Console(file=stream or sys.stdout, no_color=no_color or None, highlight=False, soft_wrap=False)
+
+
+def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
+    """Write `result` to the -o file, or print it to stdout."""
+    from . import outputs
+
+    if request.path is not None:
+        fmt = outputs.format_for_path(request.path, request.fmt if request.fmt != "table" else None)
+        outputs.write_atomic(request.path, outputs.encode(result, fmt, request.precision))
+        return
+    fmt = request.fmt or ("table" if sys.stdout.isatty() else "csv")
+    if fmt == "table":
+        from .render import array_renderable
+
+        _console(request.no_color).print(array_renderable(result, title, request.precision))
+        return
+    sys.stdout.write(outputs.render_text(result, fmt, request.precision))
+
+
+def _operation(
+    operation: str,
+    input_spec: str,
+    kernel_spec: str,
+    *,
+    padding: str,
+    boundary: str,
+    fill_value: str,
+    stride: str,
+    dilation: str,
+    groups: str,
+    bias: Optional[str],
+    request: OutputRequest,
+) -> None:
+    from . import engine
+
+    _refuse_output_over_input(request.path, [input_spec, kernel_spec])
+    x, kernel = _read_inputs([(input_spec, "input"), (kernel_spec, "kernel")])
+    function = getattr(engine, operation)
+    result = function(
+        x,
+        kernel,
+        padding=padding,
+        boundary=boundary,
+        fill_value=_read_number(fill_value, "fill value"),
+        stride=stride,
+        dilation=dilation,
+        groups=groups,
+        bias=_read_vector(bias, "bias"),
+    )
+    emit(result, request, title=operation)
+
+
+def _request(fmt, output, precision, no_color) -> OutputRequest:
+    accepted = FORMATS + (("npy",) if output else ())
+    return OutputRequest(_choice(fmt, accepted, "format"), output, precision, no_color)
+
+
+@app.command("conv2d")
+def conv2d_command(
+    input: InputArg,
+    kernel: KernelArg,
+    padding: PaddingOpt = "valid",
+    boundary: BoundaryOpt = "fill",
+    fill_value: FillOpt = "0",
+    stride: StrideOpt = "1",
+    dilation: DilationOpt = "1",
+    groups: GroupsOpt = "1",
+    bias: BiasOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """True convolution: flip the kernel in both axes, then slide it (scipy.signal.convolve2d)."""
+    _operation("conv2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
+               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color))
+
+
+@app.command("correlate2d")
+def correlate2d_command(
+    input: InputArg,
+    kernel: KernelArg,
+    padding: PaddingOpt = "valid",
+    boundary: BoundaryOpt = "fill",
+    fill_value: FillOpt = "0",
+    stride: StrideOpt = "1",
+    dilation: DilationOpt = "1",
+    groups: GroupsOpt = "1",
+    bias: BiasOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Cross-correlation: slide the kernel as given, no flip. What CNN layers compute."""
+    _operation("correlate2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
+               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color))
+
+
+@app.command("im2col-matmul")
+def im2col_command(
+    input: InputArg,
+    kernel: KernelArg,
+    padding: PaddingOpt = "valid",
+    boundary: BoundaryOpt = "fill",
+    fill_value: FillOpt = "0",
+    stride: StrideOpt = "1",
+    dilation: DilationOpt = "1",
+    groups: GroupsOpt = "1",
+    bias: BiasOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Cross-correlation as one matrix product, W_row @ X_col (equals correlate2d)."""
+    _operation("im2col_matmul", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
+               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color))
+
+
+@app.command("conv1x1")
+def conv1x1_command(
+    input: InputArg,
+    weights: Annotated[str, typer.Argument(help="Weights (K, C) or (C,): one row of depth weights per output channel.", show_default=False)],
+    bias: BiasOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """1x1 convolution: at each pixel, the dot product over depth with each weight row, plus bias."""
+    from . import engine
+
+    request = _request(format, output, precision, no_color)
+    _refuse_output_over_input(output, [input, weights])
+    x, weight_matrix = _read_inputs([(input, "input"), (weights, "weights")])
+    result = engine.conv1x1(x, weight_matrix, bias=_read_vector(bias, "bias"))
+    emit(result, request, title="conv1x1")
+
+
+CLASSIC_INPUT = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
+CLASSIC_KERNEL = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+
+
+@app.command("demo")
+def demo_command(
+    no_color: NoColorOpt = False,
+) -> None:
+    """The classic worked example: a 5x5 input, a 3x3 kernel, padding valid."""
+    import numpy as np
+
+    from . import engine
+    from .render import array_renderable
+
+    x, kernel = np.array(CLASSIC_INPUT), np.array(CLASSIC_KERNEL)
+    result = engine.conv2d(x, kernel)
+    console = _console(no_color)
+    console.print("The classic example: a 5x5 input convolved with a 3x3 kernel, padding 'valid'.\n")
+    console.print(array_renderable(x, "input"))
+    console.print(array_renderable(kernel, "kernel"))
+    console.print(
+        "\nEach output cell is the sum of the element-wise products of the kernel and the 3x3 window under it."
+        "\nAt (0,0): 1*1 + 1*0 + 1*1 + 0*0 + 1*1 + 1*0 + 0*1 + 0*0 + 1*1 = 4\n"
+    )
+    console.print(array_renderable(result, "conv2d(input, kernel, padding='valid')"))
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def _click_exceptions():
+    """Typer's usage-error and no-args classes: recent Typer vendors Click, older Typer uses Click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # Typer before it vendored Click
+        from click import exceptions
+    return exceptions.UsageError, getattr(exceptions, "NoArgsIsHelpError", ())
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Run the CLI and return its exit code (the console script's entry point)."""
+    usage_error, no_args_error = _click_exceptions()
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        result = app(args=args, prog_name="convcli", standalone_mode=False)
+    except ConvcliError as error:
+        if debug:
+            raise
+        sys.stderr.write(f"Error: {_one_line(error)}\n")
+        return error.exit_code
+    except no_args_error as error:
+        sys.stderr.write(error.format_message() + "\n")
+        return 2
+    except usage_error as error:
+        if debug:
+            raise
+        sys.stderr.write(f"Error: {_one_line(error.format_message())}\n")
+        return 2
+    except typer.Abort:
+        sys.stderr.write("Error: aborted\n")
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); stop quietly like other filters
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 141
+    except KeyboardInterrupt:
+        sys.stderr.write("Error: interrupted\n")
+        return 130
+    except MemoryError:
+        if debug:
+            raise
+        sys.stderr.write("Error: out of memory; the problem is too large for this machine\n")
+        return 1
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,136 @@
+"""Results to text and files: csv, tsv, json, npy; atomic writes.
+
+Pure: no rich, no typer. Integers print as integers, exact fractions as
+``a/b``, floats in their shortest round-trip form (or ``precision``
+significant digits).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from fractions import Fraction
+
+import numpy as np
+
+from .errors import OutputError
+
+TEXT_FORMATS = ("csv", "tsv", "json")
+FILE_FORMATS = ("csv", "tsv", "json", "npy")
+EXTENSION_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".json": "json", ".npy": "npy"}
+
+
+def format_number(value, precision: int | None = None) -> str:
+    """One number as text: ``4``, ``41/9``, ``4.5``, ``nan``."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    number = float(value)
+    if precision is not None and np.isfinite(number):
+        return format(number, f".{precision}g")
+    return repr(number)
+
+
+def _rows(matrix: np.ndarray, precision):
+    return [[format_number(v, precision) for v in row] for row in matrix]
+
+
+def to_delimited(array: np.ndarray, delimiter: str = ",", precision: int | None = None) -> str:
+    """One row per line; the channels of a 3-D array as blocks split by a blank line."""
+    matrices = [array] if array.ndim == 2 else list(array.reshape((-1,) + array.shape[-2:]))
+    blocks = ["\n".join(delimiter.join(row) for row in _rows(m, precision)) for m in matrices]
+    return "\n\n".join(blocks) + "\n"
+
+
+def _json_value(value, precision):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else format_number(value)
+    number = float(value)
+    if precision is not None and np.isfinite(number):
+        return float(format(number, f".{precision}g"))
+    return number
+
+
+def to_json(array: np.ndarray, precision: int | None = None) -> str:
+    """The bare nested list; integers stay integers (exact fractions become "a/b" strings)."""
+
+    def nest(a):
+        if a.ndim == 1:
+            return [_json_value(v, precision) for v in a]
+        return [nest(sub) for sub in a]
+
+    return json.dumps(nest(array)) + "\n"
+
+
+def to_npy_bytes(array: np.ndarray) -> bytes:
+    if array.dtype == object:
+        if all(isinstance(v, (int, np.integer)) for v in array.flat):
+            raise OutputError("the result has integers beyond int64, which .npy cannot hold; use .csv or .json")
+        raise OutputError("the result holds exact fractions, which .npy cannot hold; use .csv or .json, or drop --exact")
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def render_text(array: np.ndarray, fmt: str, precision: int | None = None) -> str:
+    if fmt == "csv":
+        return to_delimited(array, ",", precision)
+    if fmt == "tsv":
+        return to_delimited(array, "\t", precision)
+    if fmt == "json":
+        return to_json(array, precision)
+    raise OutputError(f"format {fmt!r} is not a text format")
+
+
+def format_for_path(path: str, explicit: str | None) -> str:
+    """The format to write `path` in: the explicit one, else its extension's."""
+    if explicit is not None:
+        return explicit
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in EXTENSION_FORMATS:
+        known = ", ".join(sorted(EXTENSION_FORMATS))
+        raise OutputError(f"cannot tell the format of {path!r} from its extension; use one of {known} or --format")
+    return EXTENSION_FORMATS[extension]
+
+
+def encode(array: np.ndarray, fmt: str, precision: int | None = None) -> bytes:
+    if fmt == "npy":
+        return to_npy_bytes(array)
+    return render_text(array, fmt, precision).encode("utf-8")
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it into place, so
+    an existing file is either replaced whole or left untouched."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a directory")
+    if not os.path.isdir(folder):
+        raise OutputError(f"{path}: folder {folder} does not exist")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".convcli-", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write here ({error.strerror})") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if os.path.exists(path):
+            os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as error:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise OutputError(f"{path}: cannot write ({error.strerror})") from None

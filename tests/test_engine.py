@@ -1,0 +1,179 @@
+"""Small hand-worked cases. The multi-channel ones pin the semantics of
+torch.nn.functional.conv2d (after F.pad for the non-zero boundary modes);
+each was worked by hand and checked once against torch, which is not a
+dependency."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import convcli
+from convcli.errors import InputError, ShapeError, UsageError
+
+CLASSIC_INPUT = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
+CLASSIC_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+FIVE_BY_FIVE = np.arange(1, 26).reshape(5, 5)  # x[i, j] = 5*i + j + 1
+THREE_BY_THREE = np.arange(1, 10).reshape(3, 3)
+
+
+def test_classic_example():
+    expected = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+    for operation in (convcli.conv2d, convcli.correlate2d, convcli.im2col_matmul):
+        result = operation(CLASSIC_INPUT, CLASSIC_KERNEL)
+        assert result.dtype == np.int64
+        assert result.tolist() == expected
+
+
+def test_flip_shows_on_an_asymmetric_kernel():
+    k = [[1, 2], [3, 4]]
+    assert convcli.conv2d(k, k).tolist() == [[1 * 4 + 2 * 3 + 3 * 2 + 4 * 1]] == [[20]]
+    assert convcli.correlate2d(k, k).tolist() == [[1 + 4 + 9 + 16]] == [[30]]
+
+
+def test_conv2d_is_torch_on_the_flipped_weight():
+    # x00*4 + x01*3 + x10*2 + x11*1 = 4 + 6 + 8 + 5
+    assert convcli.conv2d(THREE_BY_THREE, [[1, 2], [3, 4]]).tolist() == [[23, 33], [53, 63]]
+
+
+def test_same_alignment_for_even_kernels_follows_scipy():
+    row = [[1, 2, 3, 4, 5, 6]]
+    # convolve2d: the extra pad cell goes before; correlate2d: after
+    assert convcli.conv2d(row, [[1, 10]], padding="same").tolist() == [[1, 12, 23, 34, 45, 56]]
+    assert convcli.correlate2d(row, [[1, 10]], padding="same").tolist() == [[21, 32, 43, 54, 65, 6]]
+
+
+def test_stride():
+    # [[1, 0], [0, -1]] takes x[2r, 2c] - x[2r+1, 2c+1] = -6 everywhere
+    result = convcli.correlate2d(FIVE_BY_FIVE, [[1, 0], [0, -1]], stride=2)
+    assert result.tolist() == [[-6, -6], [-6, -6]]
+
+
+def test_dilation():
+    # x[i, j] + x[i+2, j+2] = 2*(5i + j + 1) + 12
+    result = convcli.correlate2d(FIVE_BY_FIVE, [[1, 0], [0, 1]], dilation=2)
+    assert result.tolist() == [[14, 16, 18], [24, 26, 28], [34, 36, 38]]
+
+
+def test_integer_padding():
+    assert convcli.correlate2d([[1, 2], [3, 4]], np.ones((3, 3), int), padding=1).tolist() == [[10, 10], [10, 10]]
+
+
+@pytest.mark.parametrize(
+    "boundary, expected",
+    [
+        # padded (reflect): 5 4 5 6 5 / 2 1 2 3 2 / ...; at (0,0): 5 + 4 + 2 = 11
+        ("reflect", [[11, 10, 13, 14], [8, 7, 10, 11], [17, 16, 19, 20], [20, 19, 22, 23]]),
+        # padded (replicate): 1 1 2 3 3 / 1 1 2 3 3 / ...; at (0,0): 1 + 1 + 1 = 3
+        ("replicate", [[3, 4, 7, 9], [6, 7, 10, 12], [15, 16, 19, 21], [21, 22, 25, 27]]),
+        # padded (circular): 9 7 8 9 7 / 3 1 2 3 1 / ...; at (0,0): 9 + 7 + 3 = 19
+        ("wrap", [[19, 16, 19, 19], [10, 7, 10, 10], [19, 16, 19, 19], [19, 16, 19, 19]]),
+    ],
+)
+def test_boundary_modes_match_torch_pad_modes(boundary, expected):
+    result = convcli.correlate2d(THREE_BY_THREE, [[1, 1], [1, 0]], padding=1, boundary=boundary)
+    assert result.tolist() == expected
+
+
+def test_fill_value():
+    # fill 7 around [[1]]: the 3x3 box sums eight 7s and the 1
+    assert convcli.correlate2d([[1]], np.ones((3, 3), int), padding="same", fill_value=7).tolist() == [[57]]
+
+
+def test_groups():
+    x = np.stack([np.ones((2, 2), int), 2 * np.ones((2, 2), int)])
+    result = convcli.correlate2d(x, [[[[3]]], [[[5]]]], groups=2)
+    assert result.tolist() == [[[3, 3], [3, 3]], [[10, 10], [10, 10]]]
+
+
+def test_stride_padding_groups_and_bias_together():
+    x = np.arange(2 * 4 * 4).reshape(2, 4, 4)
+    weight = [[[[1, 0], [0, 1]]], [[[0, 1], [1, 0]]]]
+    result = convcli.correlate2d(x, weight, bias=[10, -10], stride=2, padding=1, groups=2)
+    # filter 0 at (0,0): pad*1 + x[0,0,0]*1 = 0, plus bias 10
+    assert result.tolist() == [
+        [[10, 12, 10], [18, 25, 17], [10, 23, 25]],
+        [[-10, 7, 9], [10, 37, 17], [18, 20, -10]],
+    ]
+    assert convcli.im2col_matmul(x, weight, bias=[10, -10], stride=2, padding=1, groups=2).tolist() == result.tolist()
+
+
+def test_multichannel_sample():
+    x = [[[1, 2, 0], [0, 1, 3], [2, 0, 1]], [[0, 1, 1], [1, 0, 2], [1, 1, 0]]]
+    weight = [[[[1, 0], [0, 1]], [[2, 0], [0, 0]]], [[[0, 1], [1, 0]], [[0, 0], [0, -1]]]]
+    # filter 0 at (0,0): (1*1 + 1*1) + (0*2) + bias 1 = 3
+    assert convcli.correlate2d(x, weight, bias=[1, -1]).tolist() == [[[3, 8], [3, 3]], [[1, -2], [1, 2]]]
+
+
+def test_one_filter_3d_kernel_and_2d_kernel_on_channels():
+    x = np.stack([THREE_BY_THREE, 10 * THREE_BY_THREE])
+    assert convcli.correlate2d(x, [[[1]], [[1]]]).tolist() == [(11 * THREE_BY_THREE).tolist()]
+    # a 2-D kernel filters every channel separately, as MATLAB's convn does
+    assert convcli.correlate2d(x, [[2]]).tolist() == (2 * x).tolist()
+
+
+def test_conv1x1_is_a_dot_product_over_depth():
+    x = [[[1, 2]], [[5, 6]]]  # two channels, one row, two pixels
+    assert convcli.conv1x1(x, [[1, 10]]).tolist() == [[[51, 62]]]  # 1*1 + 5*10
+    assert convcli.conv1x1(x, [1, 10], bias=[1]).tolist() == [[52, 63]]
+    assert convcli.conv1x1(x, np.array([[1, 10], [2, 0]])[:, :, None, None]).tolist() == [[[51, 62]], [[2, 4]]]
+
+
+def test_output_shape():
+    assert convcli.output_shape((28, 28), (5, 5)) == (24, 24)
+    assert convcli.output_shape((3, 224, 224), (64, 3, 7, 7), padding=3, stride=2) == (64, 112, 112)
+    assert convcli.output_shape((5, 5), (3, 3), padding="full") == (7, 7)
+
+
+def test_integers_stay_exact_beyond_int64():
+    big = 2**62
+    result = convcli.correlate2d([[big, big]], [[4, 4]])
+    assert result.dtype == object and result.tolist() == [[8 * big]]
+    # near the edge: fits after all, so it comes back as int64
+    result = convcli.correlate2d([[2**61, -(2**61)]], [[3, 3]])
+    assert result.dtype == np.int64 and result.tolist() == [[0]]
+
+
+def test_fractions_stay_exact():
+    box = np.full((3, 3), Fraction(1, 9), dtype=object)
+    result = convcli.correlate2d(THREE_BY_THREE, box)
+    assert result.tolist() == [[Fraction(45, 9)]]
+    assert convcli.correlate2d([[1, 2, 3], [4, 5, 6], [7, 8, 2]], box).tolist() == [[Fraction(38, 9)]]
+
+
+def test_float32_stays_float32():
+    x = np.ones((4, 4), np.float32)
+    assert convcli.correlate2d(x, np.ones((2, 2), np.float32)).dtype == np.float32
+    assert convcli.correlate2d(x, np.ones((2, 2), np.float64)).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: convcli.conv2d(np.ones((2, 2)), np.ones((3, 3))), "kernel (3, 3) is larger than input (2, 2) with padding 'valid'"),
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), dilation=3), "(dilated to (4, 4))"),
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), stride=0), "stride must be at least 1"),
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), dilation="1,0"), "dilation must be at least 1"),
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding=-1), "padding must not be negative"),
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding="sometimes"), "is not one of valid, same, full"),
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), boundary="mirror"), "boundary 'mirror' is not one of"),
+        (lambda: convcli.conv2d(np.ones((3, 3, 3)), np.ones((2, 3, 2, 2)), groups=2), "groups=2 does not divide the 3 input channels"),
+        (lambda: convcli.conv2d(np.ones((2, 3, 3)), np.ones((1, 3, 2, 2))), "expects 3 input channels"),
+        (lambda: convcli.conv2d(np.ones((2, 3, 3)), np.ones((2, 2, 2, 2)), bias=[1, 2, 3]), "bias has 3 values but there are 2"),
+        (lambda: convcli.conv1x1(np.ones((2, 3, 3)), np.ones((4, 3))), "expect 3 channels, but input (2, 3, 3) has 2"),
+        (lambda: convcli.conv2d(np.ones((3, 3), complex), np.ones((2, 2))), "complex"),
+        (lambda: convcli.conv2d(np.ones((0, 3)), np.ones((2, 2))), "must both be non-empty"),
+    ],
+)
+def test_bad_geometry_is_refused_with_the_shapes(call, message):
+    with pytest.raises((ShapeError, UsageError, InputError)) as raised:
+        call()
+    assert message in str(raised.value)
+
+
+def test_no_silent_swap_like_scipy_valid():
+    # scipy.signal.convolve2d swaps the arguments when the kernel is bigger; convcli refuses
+    with pytest.raises(ShapeError, match=r"kernel \(4, 4\) is larger than input \(2, 2\)"):
+        convcli.correlate2d(np.ones((2, 2)), np.ones((4, 4)))
