@@ -27,7 +27,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-FORMATS = ("table", "csv", "tsv", "json")
+FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
 
 InputArg = Annotated[str, typer.Argument(help="Matrix: a .csv/.tsv/.txt/.json/.npy file, - for stdin, or inline text like \"1 2; 3 4\".", show_default=False)]
 KernelArg = Annotated[str, typer.Argument(help="Kernel: a file, -, inline text, or a named kernel (see `convcli kernels`).", show_default=False)]
@@ -38,8 +38,8 @@ StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="S or SH,SW.")]
 DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="D or DH,DW.")]
 GroupsOpt = Annotated[str, typer.Option("--groups", "-g", help="Split channels and filters into this many groups.")]
 BiasOpt = Annotated[Optional[str], typer.Option("--bias", help="One value per output channel, e.g. \"1 -2\".", show_default=False)]
-FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv, tsv or json (default: table on a terminal, csv in a pipe).", show_default=False)]
-OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write the result to FILE (.csv, .tsv, .json or .npy), replacing it atomically.", show_default=False)]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv, tsv, json, markdown, latex or npy (default: table on a terminal, csv in a pipe).", show_default=False)]
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write the result to FILE (.csv, .tsv, .json, .npy, .md, .tex), replacing it atomically.", show_default=False)]
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", help="Significant digits for floats (default: shortest exact form).", show_default=False)]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR is honoured too).")]
 
@@ -96,7 +96,23 @@ def _read_inputs(pairs: list[tuple[str, str]]):
 
     if sum(1 for spec, _ in pairs if spec == "-") > 1:
         raise UsageError("only one argument can be read from stdin (-)")
-    return [read_array(spec, role=role) for spec, role in pairs]
+    arrays = [read_array(spec, role=role) for spec, role in pairs]
+    for array, (spec, role) in zip(arrays, pairs):
+        _warn_non_finite(array, role if spec == "-" or not os.path.exists(_file_part(spec)) else spec)
+    return arrays
+
+
+def _warn_non_finite(array, name: str) -> None:
+    """NaN and infinity are computed with, but said on stderr."""
+    import numpy as np
+
+    if array.dtype.kind != "f":
+        return
+    nan_count = int(np.isnan(array).sum())
+    inf_count = int(np.isinf(array).sum())
+    if nan_count or inf_count:
+        parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
+        sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); results that touch them are NaN or infinite\n")
 
 
 def _read_number(text: str, role: str):
@@ -131,6 +147,14 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
         outputs.write_atomic(request.path, outputs.encode(result, fmt, request.precision))
         return
     fmt = request.fmt or ("table" if sys.stdout.isatty() else "csv")
+    if fmt == "npy":
+        if sys.stdout.isatty():
+            raise UsageError("--format npy writes binary data; redirect it to a file or use -o FILE.npy")
+        data = outputs.encode(result, "npy")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
     if fmt == "table":
         from .render import array_renderable
 
@@ -173,8 +197,9 @@ def _operation(
 
 
 def _request(fmt, output, precision, no_color) -> OutputRequest:
-    accepted = FORMATS + (("npy",) if output else ())
-    return OutputRequest(_choice(fmt, accepted, "format"), output, precision, no_color)
+    if precision is not None and not 1 <= precision <= 17:
+        raise UsageError(f"--precision must be between 1 and 17 significant digits, got {precision}")
+    return OutputRequest(_choice(fmt, FORMATS, "format"), output, precision, no_color)
 
 
 @app.command("conv2d")

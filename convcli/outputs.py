@@ -17,9 +17,16 @@ import numpy as np
 
 from .errors import OutputError
 
-TEXT_FORMATS = ("csv", "tsv", "json")
-FILE_FORMATS = ("csv", "tsv", "json", "npy")
-EXTENSION_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".json": "json", ".npy": "npy"}
+TEXT_FORMATS = ("csv", "tsv", "json", "markdown", "latex")
+EXTENSION_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+    ".json": "json",
+    ".npy": "npy",
+    ".md": "markdown",
+    ".tex": "latex",
+}
 
 
 def format_number(value, precision: int | None = None) -> str:
@@ -42,8 +49,7 @@ def _rows(matrix: np.ndarray, precision):
 
 def to_delimited(array: np.ndarray, delimiter: str = ",", precision: int | None = None) -> str:
     """One row per line; the channels of a 3-D array as blocks split by a blank line."""
-    matrices = [array] if array.ndim == 2 else list(array.reshape((-1,) + array.shape[-2:]))
-    blocks = ["\n".join(delimiter.join(row) for row in _rows(m, precision)) for m in matrices]
+    blocks = ["\n".join(delimiter.join(row) for row in _rows(m, precision)) for m in _matrices(array)]
     return "\n\n".join(blocks) + "\n"
 
 
@@ -79,7 +85,46 @@ def to_npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _matrices(array: np.ndarray):
+    return [array] if array.ndim == 2 else list(array.reshape((-1,) + array.shape[-2:]))
+
+
+def to_markdown(array: np.ndarray, precision: int | None = None) -> str:
+    """A pipe table per channel, columns headed by their index."""
+    blocks = []
+    for channel, matrix in enumerate(_matrices(array)):
+        lines = [] if array.ndim == 2 else [f"channel {channel}", ""]
+        lines.append("| " + " | ".join(str(c) for c in range(matrix.shape[1])) + " |")
+        lines.append("|" + "---:|" * matrix.shape[1])
+        lines += ["| " + " | ".join(row) + " |" for row in _rows(matrix, precision)]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _latex_number(text: str) -> str:
+    if "/" in text:
+        numerator, denominator = text.split("/")
+        sign = "-" if numerator.startswith("-") else ""
+        return f"{sign}\\tfrac{{{numerator.lstrip('-')}}}{{{denominator}}}"
+    if text in ("nan", "inf", "-inf"):
+        return {"nan": "\\mathrm{NaN}", "inf": "\\infty", "-inf": "-\\infty"}[text]
+    return text
+
+
+def to_latex(array: np.ndarray, precision: int | None = None) -> str:
+    """A ``bmatrix`` per channel (amsmath)."""
+    blocks = []
+    for matrix in _matrices(array):
+        body = " \\\\\n".join(" & ".join(_latex_number(v) for v in row) for row in _rows(matrix, precision))
+        blocks.append("\\begin{bmatrix}\n" + body + "\n\\end{bmatrix}")
+    return "\n\n".join(blocks) + "\n"
+
+
 def render_text(array: np.ndarray, fmt: str, precision: int | None = None) -> str:
+    if fmt == "markdown":
+        return to_markdown(array, precision)
+    if fmt == "latex":
+        return to_latex(array, precision)
     if fmt == "csv":
         return to_delimited(array, ",", precision)
     if fmt == "tsv":

@@ -180,6 +180,8 @@ def make_plan(
             f"with padding {_describe_padding(padding_spec)} (padded size {padded_hw})"
         )
 
+    _check_memory(x3.shape[0], padded_hw, weight.shape[0], spatial_output(x3.shape[1:], k_hw, pads, stride, dilation))
+
     fill = numeric.as_numeric_array(fill_value, "fill value").reshape(-1)
     operands = [x3, weight] + ([bias_vector] if bias_vector is not None else [])
     fill_used = boundary == "fill" and any(pads)
@@ -209,6 +211,28 @@ def make_plan(
         output_2d=x.ndim == 2 and kernel.ndim == 2,
         padding_spec=padding_spec,
     )
+
+
+def physical_memory() -> int | None:
+    """Bytes of RAM on this machine, or None where it cannot be read."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _check_memory(channels, padded_hw, filters, out_hw) -> None:
+    """Refuse, before allocating, a problem whose arrays cannot fit in memory."""
+    cells = channels * padded_hw[0] * padded_hw[1] + filters * out_hw[0] * out_hw[1]
+    needed = cells * 8 * 2  # float64 or int64, and one working copy
+    limit = physical_memory()
+    if limit is not None and needed > limit // 2:
+        raise ShapeError(
+            f"the padded input {padded_hw} and output {tuple(out_hw)} would need about {needed / 2**30:.1f} GiB, "
+            f"more than half of this machine's {limit / 2**30:.1f} GiB; check the padding and sizes"
+        )
 
 
 def _describe_padding(padding_spec) -> str:
