@@ -147,6 +147,14 @@ def conv1x1(x, weights, *, bias=None):
     >>> conv1x1([[[1]], [[5]]], [[1, 10]])
     array([[[51]]])
     """
+    x, weights, single = conv1x1_operands(x, weights)
+    out = correlate2d(x, weights[:, :, None, None], bias=bias)
+    return out[0] if single else out
+
+
+def conv1x1_operands(x, weights):
+    """Validated conv1x1 operands: x as (C, H, W), weights as (K, C), and
+    whether the weights were one (C,) row (the result is then 2-D)."""
     weights = numeric.as_numeric_array(weights, "weights")
     single = weights.ndim == 1
     if weights.ndim == 4:
@@ -166,8 +174,7 @@ def conv1x1(x, weights, *, bias=None):
         raise ShapeError(
             f"conv1x1 weights {weights.shape} expect {weights.shape[1]} channels, but input {x.shape} has {x.shape[0]}"
         )
-    out = correlate2d(x, weights[:, :, None, None], bias=bias)
-    return out[0] if single else out
+    return x, weights, single
 
 
 def output_shape(input_shape, kernel_shape, *, operation="correlate2d", padding="valid", stride=1, dilation=1, groups=1):
