@@ -1,0 +1,159 @@
+"""Table-driven: every bad input gives its exit code, an empty stdout, one
+``Error:`` line on stderr, and leaves a pre-existing output file untouched."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from convcli.cli import main
+
+PRECIOUS = "precious,data\n"
+
+
+def _files(folder):
+    """Bad files on disk, made fresh for each test."""
+    def write(name, data):
+        path = folder / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+        return str(path)
+
+    object_array = folder / "objects.npy"
+    np.save(object_array, np.array([1, "x"], dtype=object), allow_pickle=True)
+    good_npy = folder / "good.npy"
+    np.save(good_npy, np.arange(12).reshape(3, 4))
+    truncated = folder / "truncated.npy"
+    truncated.write_bytes(good_npy.read_bytes()[:-10])
+    deep = "[" * 100000 + "]" * 100000
+    return {
+        "ragged.csv": write("ragged.csv", "1,2,3\n4,5,6\n7,8\n"),
+        "words.csv": write("words.csv", "1,2\n3,x\n"),
+        "empty.csv": write("empty.csv", ""),
+        "blank.csv": write("blank.csv", "\n\n   \n"),
+        "comments.csv": write("comments.csv", "# nothing here\n# at all\n"),
+        "truncated.json": write("truncated.json", "[[1, 2], [3,"),
+        "string.json": write("string.json", '[[1, 2], ["x", 4]]'),
+        "bool.json": write("bool.json", "[[1, true], [3, 4]]"),
+        "null.json": write("null.json", "[[1, null]]"),
+        "ragged.json": write("ragged.json", "[[1, 2], [3]]"),
+        "deep.json": write("deep.json", deep),
+        "fivedims.json": write("fivedims.json", "[[[[[1]]]]]"),
+        "object.json": write("object.json", '{"input": [[1, 2]]}'),
+        "binary.csv": write("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe"),
+        "garbage.npy": write("garbage.npy", b"not an npy file at all"),
+        "objects.npy": str(object_array),
+        "truncated.npy": str(truncated),
+        "ragged-blocks.csv": write("ragged-blocks.csv", "1,2\n3,4\n\n5,6\n"),
+        "folder": str(folder),
+    }
+
+
+# (name, argv with {placeholders}, expected exit code, expected text in the error line)
+CASES = [
+    ("ragged csv", ["conv2d", "{ragged.csv}", "1"], 1, "line 3"),
+    ("word in csv", ["conv2d", "{words.csv}", "1"], 1, '"x"'),
+    ("empty file", ["conv2d", "{empty.csv}", "1"], 1, "empty"),
+    ("blank file", ["conv2d", "{blank.csv}", "1"], 1, "empty"),
+    ("only comments", ["conv2d", "{comments.csv}", "1"], 1, "empty"),
+    ("truncated json", ["conv2d", "{truncated.json}", "1"], 1, "JSON"),
+    ("string in json", ["conv2d", "{string.json}", "1"], 1, "string"),
+    ("boolean in json", ["conv2d", "{bool.json}", "1"], 1, "boolean"),
+    ("null in json", ["conv2d", "{null.json}", "1"], 1, "null"),
+    ("ragged json", ["conv2d", "{ragged.json}", "1"], 1, "ragged.json"),
+    ("absurdly deep json", ["conv2d", "{deep.json}", "1"], 1, "dimensions"),
+    ("five dimensions", ["conv2d", "{fivedims.json}", "1"], 1, "dimensions"),
+    ("json key missing", ["conv2d", "{object.json}:kernel", "1"], 1, "kernel"),
+    ("binary garbage", ["conv2d", "{binary.csv}", "1"], 1, "binary.csv"),
+    ("corrupt npy", ["conv2d", "{garbage.npy}", "1"], 1, "garbage.npy"),
+    ("object npy", ["conv2d", "{objects.npy}", "1"], 1, "objects.npy"),
+    ("truncated npy", ["conv2d", "{truncated.npy}", "1"], 1, "truncated.npy"),
+    ("channel blocks differ", ["conv2d", "{ragged-blocks.csv}", "1"], 1, "ragged-blocks.csv"),
+    ("missing file", ["conv2d", "no-such-file.csv", "1"], 1, "no-such-file.csv"),
+    ("a directory", ["conv2d", "{folder}", "1"], 1, "directory"),
+    ("inline word", ["conv2d", "1 2; 3 y", "1"], 1, '"y"'),
+    ("inline ragged", ["conv2d", "1 2; 3", "1"], 1, "expected 2 values, found 1"),
+    ("inline empty", ["conv2d", "", "1"], 1, "empty"),
+    ("unknown named kernel", ["conv2d", "1 2; 3 4", "sobel-z"], 1, "sobel-z"),
+    ("kernel larger than input", ["conv2d", "1 2; 3 4", "1 2 3"], 1, "kernel (1, 3) is larger than input (2, 2)"),
+    ("channel mismatch", ["correlate2d", "[[[1]], [[2]]]", "[[[[1]]]]"], 1, "expects 1 input channels"),
+    ("groups do not divide", ["correlate2d", "[[[1]], [[2]], [[3]]]", "[[[[1]]], [[[1]]]]", "--groups", "2"], 1, "does not divide"),
+    ("bias of wrong length", ["conv2d", "1 2; 3 4", "1", "--bias", "1 2"], 1, "bias has 2 values"),
+    ("bias not a number", ["conv2d", "1 2; 3 4", "1", "--bias", "one"], 1, '"one"'),
+    ("conv1x1 depth mismatch", ["conv1x1", "[[[1]], [[2]]]", "1 2 3"], 1, "expect 3 channels"),
+    ("conv1x1 spatial weights", ["conv1x1", "[[[1]], [[2]]]", "[[[[1, 2]], [[3, 4]]]]"], 1, "(K, C, 1, 1)"),
+    ("zero stride", ["conv2d", "1 2; 3 4", "1", "--stride", "0"], 2, "stride must be at least 1"),
+    ("zero dilation", ["conv2d", "1 2; 3 4", "1", "--dilation", "0"], 2, "dilation must be at least 1"),
+    ("negative padding", ["conv2d", "1 2; 3 4", "1", "--padding", "-2"], 2, "must not be negative"),
+    ("padding word", ["conv2d", "1 2; 3 4", "1", "--padding", "middle"], 2, "is not one of valid, same, full"),
+    ("three paddings", ["conv2d", "1 2; 3 4", "1", "--padding", "1,2,3"], 2, "1, 2 or 4 integers"),
+    ("unknown boundary", ["conv2d", "1 2; 3 4", "1", "--boundary", "mirror"], 2, "mirror"),
+    ("fill value word", ["conv2d", "1 2; 3 4", "1", "--fill-value", "lots"], 1, '"lots"'),
+    ("zero groups", ["conv2d", "1 2; 3 4", "1", "--groups", "0"], 2, "groups must be"),
+    ("unknown format", ["conv2d", "1 2; 3 4", "1", "--format", "xml"], 2, "xml"),
+    ("unknown option", ["conv2d", "1 2; 3 4", "1", "--frobnicate"], 2, "--frobnicate"),
+    ("missing argument", ["conv2d", "1 2; 3 4"], 2, "Missing argument"),
+    ("unknown command", ["deconvolve", "1", "1"], 2, "deconvolve"),
+    ("two stdins", ["conv2d", "-", "-"], 2, "stdin"),
+    ("precision zero", ["conv2d", "1 2; 3 4", "1", "--precision", "0"], 2, "precision"),
+    ("output over input", ["conv2d", "{OUT}", "1"], 2, "would overwrite the input"),
+    ("huge padding", ["conv2d", "1", "1", "--padding", "10000000"], 1, "GiB"),
+]
+
+
+def _substitute(arg: str, files: dict) -> str:
+    for name, path in files.items():
+        arg = arg.replace("{" + name + "}", path)
+    return arg
+
+
+@pytest.mark.parametrize("name, argv, code, fragment", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(name, argv, code, fragment, tmp_path, capsys, monkeypatch):
+    files = _files(tmp_path)
+    output = tmp_path / "result.csv"
+    output.write_text(PRECIOUS)
+    files["OUT"] = str(output)
+    args = [_substitute(a, files) for a in argv] + ["-o", str(output)]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"1 2\n3 4\n")))
+    got = main(args)
+    captured = capsys.readouterr()
+    assert got == code, captured.err
+    assert captured.out == ""
+    assert captured.err.startswith("Error: ")
+    assert captured.err.count("\n") == 1, captured.err
+    assert fragment in captured.err
+    assert "Traceback" not in captured.err
+    assert output.read_text() == PRECIOUS
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".convcli-")) == []
+
+
+def test_there_are_at_least_thirty_distinct_cases():
+    assert len({c[0] for c in CASES}) >= 30
+
+
+def test_unwritable_output_folder(tmp_path, capsys):
+    target = tmp_path / "missing-folder" / "out.csv"
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("Error: ") and "does not exist" in captured.err
+    assert not target.exists()
+
+
+def test_output_extension_unknown(tmp_path, capsys):
+    target = tmp_path / "out.xyz"
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 1
+    assert "cannot tell the format" in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_existing_other_file_is_replaced(tmp_path, capsys):
+    target = tmp_path / "old.json"
+    target.write_text(json.dumps({"old": True}))
+    os.chmod(target, 0o640)
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 0
+    assert json.loads(target.read_text()) == [[1, 2], [3, 4]]
+    assert os.stat(target).st_mode & 0o777 == 0o640

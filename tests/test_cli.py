@@ -1,0 +1,178 @@
+"""The CLI contract: commands, formats, stdin, files, exit codes and error lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from convcli.cli import main
+
+SAMPLES = os.path.join(os.path.dirname(__file__), "..", "samples")
+CLASSIC_INPUT = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
+CLASSIC_KERNEL = "1 0 1; 0 1 0; 1 0 1"
+CLASSIC_CSV = "4,3,4\n2,4,3\n2,3,4\n"
+
+
+def sample(name: str) -> str:
+    return os.path.join(SAMPLES, name)
+
+
+def run(capsys, *args, stdin_text: str | None = None, monkeypatch=None):
+    if stdin_text is not None:
+        stream = io.TextIOWrapper(io.BytesIO(stdin_text.encode()), encoding="utf-8")
+        monkeypatch.setattr(sys, "stdin", stream)
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_classic_inline(capsys):
+    assert run(capsys, "conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--format", "csv") == (0, CLASSIC_CSV, "")
+
+
+def test_classic_from_stdin(capsys, monkeypatch):
+    csv_text = CLASSIC_INPUT.replace("; ", "\n").replace(" ", ",") + "\n"
+    result = run(capsys, "conv2d", "-", CLASSIC_KERNEL, "--format", "csv", stdin_text=csv_text, monkeypatch=monkeypatch)
+    assert result == (0, CLASSIC_CSV, "")
+
+
+@pytest.mark.parametrize(
+    "input_spec, kernel_spec",
+    [
+        ("classic-input.csv", "classic-kernel.csv"),
+        ("classic.json:input", "classic.json:kernel"),
+    ],
+)
+def test_classic_from_sample_files(capsys, input_spec, kernel_spec):
+    assert run(capsys, "conv2d", sample(input_spec), sample(kernel_spec), "--format", "csv") == (0, CLASSIC_CSV, "")
+
+
+def test_piped_output_defaults_to_csv(capsys):
+    # capsys's stdout is not a terminal, so the default format is csv
+    assert run(capsys, "correlate2d", CLASSIC_INPUT, CLASSIC_KERNEL) == (0, CLASSIC_CSV, "")
+
+
+def test_json_keeps_integers(capsys):
+    code, out, _ = run(capsys, "conv2d", "1 2; 3 4", "1 2; 3 4", "--format", "json")
+    assert code == 0 and out == "[[20]]\n"
+    code, out, _ = run(capsys, "correlate2d", "1 2; 3 4", "1 2; 3 4", "--format", "json")
+    assert out == "[[30]]\n"
+
+
+def test_multichannel_sample_with_bias(capsys):
+    spec = sample("multichannel.json")
+    code, out, err = run(capsys, "correlate2d", spec + ":input", spec + ":kernel", "--bias", "1 -1", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out == "3,8\n3,3\n\n1,-2\n1,2\n"
+    code, out, _ = run(capsys, "im2col-matmul", spec + ":input", spec + ":kernel", "--bias", "1,-1", "--format", "json")
+    assert json.loads(out) == json.load(open(spec))["expected_correlate2d"]
+
+
+def test_geometry_options(capsys):
+    code, out, _ = run(capsys, "correlate2d", "1 2 3 4 5 6", "1 10", "--padding", "same", "--format", "csv")
+    assert out == "21,32,43,54,65,6\n"
+    code, out, _ = run(capsys, "conv2d", "1 2 3 4 5 6", "1 10", "--padding", "same", "--format", "csv")
+    assert out == "1,12,23,34,45,56\n"
+    code, out, _ = run(capsys, "correlate2d", "1 2 3; 4 5 6; 7 8 9", "1 1; 1 0", "--padding", "1",
+                       "--boundary", "replicate", "--stride", "2", "--format", "csv")
+    assert out == "3,7\n15,19\n"
+    code, out, _ = run(capsys, "correlate2d", "1", "1 1 1; 1 1 1; 1 1 1", "--padding", "same", "--fill-value", "7",
+                       "--format", "csv")
+    assert out == "57\n"
+
+
+def test_conv1x1(capsys):
+    code, out, _ = run(capsys, "conv1x1", "[[[1, 2]], [[5, 6]]]", "1 10; 2 0", "--bias", "0 1", "--format", "csv")
+    assert (code, out) == (0, "51,62\n\n3,5\n")
+
+
+def test_output_file_formats(capsys, tmp_path):
+    for extension, read in [
+        (".csv", lambda p: p.read_text()),
+        (".json", lambda p: json.loads(p.read_text())),
+        (".npy", lambda p: np.load(p).tolist()),
+    ]:
+        target = tmp_path / f"result{extension}"
+        assert run(capsys, "conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "-o", str(target)) == (0, "", "")
+        expected = CLASSIC_CSV if extension == ".csv" else [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+        assert read(target) == expected
+
+
+def test_output_refuses_to_overwrite_an_input(capsys, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("1,2\n3,4\n")
+    code, out, err = run(capsys, "conv2d", str(source), "1", "-o", str(source))
+    assert (code, out) == (2, "")
+    assert err.startswith("Error: -o ") and "would overwrite the input" in err
+    assert source.read_text() == "1,2\n3,4\n"
+
+
+def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
+    target = tmp_path / "keep.csv"
+    target.write_text("precious\n")
+    code, out, err = run(capsys, "conv2d", "1 2; 3 4", "1 2 3; 4 5 6; 7 8 9", "-o", str(target))
+    assert (code, out) == (1, "")
+    assert err == "Error: kernel (3, 3) is larger than input (2, 2) with padding 'valid' (padded size (2, 2))\n"
+    assert target.read_text() == "precious\n"
+    assert os.listdir(tmp_path) == ["keep.csv"]
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["conv2d", "1 2; 3 4", "1 2", "--stride", "0"], 2, "Error: stride must be at least 1, got '0'"),
+        (["conv2d", "1 2; 3 4", "1 2", "--padding", "-1"], 2, "Error: padding must not be negative, got '-1'"),
+        (["conv2d", "1 2; 3 4", "1 2", "--boundary", "mirror"], 2, "Error: boundary 'mirror' is not one of"),
+        (["conv2d", "1 2; 3 4", "1 2", "--format", "xml"], 2, "Error: format 'xml' is not one of table, csv"),
+        (["conv2d", "1 2; 3 4", "1 2", "--nope"], 2, "Error: No such option: --nope"),
+        (["conv2d", "1 2; 3 4"], 2, "Error: Missing argument"),
+        (["conv2d", "1 2; 3 4", "1 2 3"], 1, "Error: kernel (1, 3) is larger than input (2, 2)"),
+        (["conv2d", "[[[1]],[[2]]]", "[[[[1]]]]"], 1, "Error: kernel (1, 1, 1, 1) expects 1 input channels"),
+        (["conv2d", "1 2; 3 4", "1", "--bias", "1 2"], 1, "Error: bias has 2 values but there are 1"),
+        (["conv2d", "-", "-"], 2, "Error: only one argument can be read from stdin"),
+        (["conv1x1", "[[[1]],[[2]]]", "1 2 3"], 1, "Error: conv1x1 weights (1, 3) expect 3 channels"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code(capsys, args, code, message):
+    got_code, out, err = run(capsys, *args)
+    assert got_code == code
+    assert out == ""
+    assert err.startswith(message)
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_version(capsys):
+    import convcli
+
+    assert run(capsys, "--version") == (0, f"convcli {convcli.__version__}\n", "")
+
+
+def test_demo_shows_the_classic_answer(capsys):
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    for row in ("4  3  4", "2  4  3", "2  3  4"):
+        assert row in out
+
+
+def test_console_script_and_module_entry_points(tmp_path):
+    """The real process: python -m convcli, a pipe between two commands, exit codes."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    first = subprocess.run(
+        [sys.executable, "-m", "convcli", "correlate2d", "-", "1 1; 1 1"],
+        input="1,2,3\n4,5,6\n7,8,9\n", capture_output=True, text=True, env=env,
+    )
+    assert (first.returncode, first.stdout, first.stderr) == (0, "12,16\n24,28\n", "")
+    second = subprocess.run(
+        [sys.executable, "-m", "convcli", "correlate2d", "-", "1 -1"],
+        input=first.stdout, capture_output=True, text=True, env=env,
+    )
+    assert (second.returncode, second.stdout) == (0, "-4\n-4\n")
+    bad = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "1 x", "1"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.startswith("Error: ") and bad.stderr.count("\n") == 1
