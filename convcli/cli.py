@@ -42,6 +42,12 @@ FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table,
 OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write the result to FILE (.csv, .tsv, .json, .npy, .md, .tex), replacing it atomically.", show_default=False)]
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", help="Significant digits for floats (default: shortest exact form).", show_default=False)]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR is honoured too).")]
+TraceOpt = Annotated[bool, typer.Option("--trace", help="Show the worked steps (receptive fields, products term by term, sums) on stdout, then the result.")]
+AtOpt = Annotated[Optional[str], typer.Option("--at", help="Trace output position ROW,COL only (0-based, like numpy). Implies --trace.", show_default=False)]
+StepsOpt = Annotated[Optional[int], typer.Option("--steps", help="Trace the first N output positions. Implies --trace.", show_default=False)]
+TraceFormatOpt = Annotated[Optional[str], typer.Option("--trace-format", help="text (default), markdown or latex. Implies --trace.", show_default=False)]
+ExactOpt = Annotated[bool, typer.Option("--exact", help="Keep fractions such as 1/9 exact in the result (41/9, not 4.555...); traces are always exact.")]
+TRACE_FORMATS = ("text", "markdown", "latex")
 
 
 @dataclass
@@ -163,6 +169,56 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
     sys.stdout.write(outputs.render_text(result, fmt, request.precision))
 
 
+@dataclass
+class TraceRequest:
+    at: Optional[tuple[int, int]]
+    steps: Optional[int]
+    fmt: str
+
+
+def _trace_request(trace: bool, at: Optional[str], steps: Optional[int], trace_format: Optional[str]) -> Optional[TraceRequest]:
+    """None unless --trace, --at, --steps or --trace-format asks for a trace."""
+    if not trace and at is None and steps is None and trace_format is None:
+        return None
+    from .trace import parse_at
+
+    return TraceRequest(parse_at(at), steps, _choice(trace_format, TRACE_FORMATS, "trace format") or "text")
+
+
+def _inexact(value):
+    """Without --exact, fractions such as 1/9 compute as float64; integers stay exact."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    if isinstance(value, Fraction):
+        return float(value) if value.denominator != 1 else int(value)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
+            return value.astype(np.float64)
+    return value
+
+
+def _rich_wanted(no_color: bool) -> bool:
+    """Rich output only on a terminal without --no-color or NO_COLOR; plain text otherwise."""
+    return sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
+
+
+def _show_trace(operation: str, x, kernel, options: dict, trace: TraceRequest, request: OutputRequest) -> None:
+    """The worked steps, on stdout: with --trace they are part of the result asked for."""
+    from .trace import build_trace
+
+    worked = build_trace(operation, x, kernel, at=trace.at, steps=trace.steps, **options)
+    if trace.fmt == "text" and _rich_wanted(request.no_color):
+        from .render_trace import trace_renderable
+
+        _console(request.no_color).print(trace_renderable(worked, request.precision))
+    else:
+        from .trace_text import format_trace
+
+        sys.stdout.write(format_trace(worked, trace.fmt, request.precision))
+        sys.stdout.write("\n" if request.path is None else "")
+
 def _operation(
     operation: str,
     input_spec: str,
@@ -176,23 +232,20 @@ def _operation(
     groups: str,
     bias: Optional[str],
     request: OutputRequest,
+    trace: Optional[TraceRequest] = None,
+    exact: bool = False,
 ) -> None:
     from . import engine
 
     _refuse_output_over_input(request.path, [input_spec, kernel_spec])
     x, kernel = _read_inputs([(input_spec, "input"), (kernel_spec, "kernel")])
+    options = dict(padding=padding, boundary=boundary, fill_value=_read_number(fill_value, "fill value"),
+                   stride=stride, dilation=dilation, groups=groups, bias=_read_vector(bias, "bias"))
+    computed = options if exact else dict(options, fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
     function = getattr(engine, operation)
-    result = function(
-        x,
-        kernel,
-        padding=padding,
-        boundary=boundary,
-        fill_value=_read_number(fill_value, "fill value"),
-        stride=stride,
-        dilation=dilation,
-        groups=groups,
-        bias=_read_vector(bias, "bias"),
-    )
+    result = function(x if exact else _inexact(x), kernel if exact else _inexact(kernel), **computed)
+    if trace is not None:
+        _show_trace(operation, x, kernel, options, trace, request)
     emit(result, request, title=operation)
 
 
@@ -217,10 +270,16 @@ def conv2d_command(
     output: OutputOpt = None,
     precision: PrecisionOpt = None,
     no_color: NoColorOpt = False,
+    trace: TraceOpt = False,
+    at: AtOpt = None,
+    steps: StepsOpt = None,
+    trace_format: TraceFormatOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """True convolution: flip the kernel in both axes, then slide it (scipy.signal.convolve2d)."""
     _operation("conv2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color))
+               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact)
 
 
 @app.command("correlate2d")
@@ -238,10 +297,16 @@ def correlate2d_command(
     output: OutputOpt = None,
     precision: PrecisionOpt = None,
     no_color: NoColorOpt = False,
+    trace: TraceOpt = False,
+    at: AtOpt = None,
+    steps: StepsOpt = None,
+    trace_format: TraceFormatOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Cross-correlation: slide the kernel as given, no flip. What CNN layers compute."""
     _operation("correlate2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color))
+               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact)
 
 
 @app.command("im2col-matmul")
@@ -259,10 +324,16 @@ def im2col_command(
     output: OutputOpt = None,
     precision: PrecisionOpt = None,
     no_color: NoColorOpt = False,
+    trace: TraceOpt = False,
+    at: AtOpt = None,
+    steps: StepsOpt = None,
+    trace_format: TraceFormatOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Cross-correlation as one matrix product, W_row @ X_col (equals correlate2d)."""
     _operation("im2col_matmul", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color))
+               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact)
 
 
 @app.command("conv1x1")
@@ -274,42 +345,103 @@ def conv1x1_command(
     output: OutputOpt = None,
     precision: PrecisionOpt = None,
     no_color: NoColorOpt = False,
+    trace: TraceOpt = False,
+    at: AtOpt = None,
+    steps: StepsOpt = None,
+    trace_format: TraceFormatOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """1x1 convolution: at each pixel, the dot product over depth with each weight row, plus bias."""
     from . import engine
 
     request = _request(format, output, precision, no_color)
+    trace_request = _trace_request(trace, at, steps, trace_format)
     _refuse_output_over_input(output, [input, weights])
     x, weight_matrix = _read_inputs([(input, "input"), (weights, "weights")])
-    result = engine.conv1x1(x, weight_matrix, bias=_read_vector(bias, "bias"))
+    bias_vector = _read_vector(bias, "bias")
+    if exact:
+        result = engine.conv1x1(x, weight_matrix, bias=bias_vector)
+    else:
+        result = engine.conv1x1(_inexact(x), _inexact(weight_matrix), bias=_inexact(bias_vector))
+    if trace_request is not None:
+        _show_trace("conv1x1", x, weight_matrix, {"bias": bias_vector}, trace_request, request)
     emit(result, request, title="conv1x1")
 
 
-CLASSIC_INPUT = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
-CLASSIC_KERNEL = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+@app.command("compare")
+def compare_command(
+    input: InputArg,
+    kernel: KernelArg,
+    padding: PaddingOpt = "valid",
+    boundary: BoundaryOpt = "fill",
+    fill_value: FillOpt = "0",
+    stride: StrideOpt = "1",
+    dilation: DilationOpt = "1",
+    groups: GroupsOpt = "1",
+    bias: BiasOpt = None,
+    precision: PrecisionOpt = None,
+    no_color: NoColorOpt = False,
+    exact: ExactOpt = False,
+) -> None:
+    """Run conv2d, correlate2d, im2col-matmul (and conv1x1 for a 1x1 kernel) side by side, and explain what agrees and why."""
+    from .compare import compare, comparison_text
+
+    _request(None, None, precision, no_color)
+    x, kernel_array = _read_inputs([(input, "input"), (kernel, "kernel")])
+    options = dict(padding=padding, boundary=boundary, fill_value=_read_number(fill_value, "fill value"),
+                   stride=stride, dilation=dilation, groups=groups, bias=_read_vector(bias, "bias"))
+    if not exact:
+        x, kernel_array = _inexact(x), _inexact(kernel_array)
+        options.update(fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
+    comparison = compare(x, kernel_array, **options)
+    if _rich_wanted(no_color):
+        from .render_trace import comparison_renderable
+
+        _console(no_color).print(comparison_renderable(comparison, precision))
+    else:
+        sys.stdout.write(comparison_text(comparison, precision))
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # a closed stream
+        return False
+
+
+def _next_page(number: int, total: int) -> bool:
+    """Wait for Enter (prompt on stderr); False when the reader types q or closes stdin."""
+    sys.stderr.write(f"-- {number} of {total}: Enter for the next step, q to quit -- ")
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return bool(answer) and answer.strip().lower() not in ("q", "quit")
 
 
 @app.command("demo")
 def demo_command(
     no_color: NoColorOpt = False,
+    no_pause: Annotated[bool, typer.Option("--no-pause", help="Print every step at once; the default unless stdin and stdout are both terminals.")] = False,
 ) -> None:
-    """The classic worked example: a 5x5 input, a 3x3 kernel, padding valid."""
-    import numpy as np
+    """The classic worked example (5x5 input, 3x3 kernel, padding valid), traced one step per screen."""
+    from .demo import demo_pages
 
-    from . import engine
-    from .render import array_renderable
+    pages = demo_pages()
+    rich = _rich_wanted(no_color)
+    paused = not no_pause and _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
+    for number, page in enumerate(pages, 1):
+        if rich:
+            from .render_trace import blocks_renderable
 
-    x, kernel = np.array(CLASSIC_INPUT), np.array(CLASSIC_KERNEL)
-    result = engine.conv2d(x, kernel)
-    console = _console(no_color)
-    console.print("The classic example: a 5x5 input convolved with a 3x3 kernel, padding 'valid'.\n")
-    console.print(array_renderable(x, "input"))
-    console.print(array_renderable(kernel, "kernel"))
-    console.print(
-        "\nEach output cell is the sum of the element-wise products of the kernel and the 3x3 window under it."
-        "\nAt (0,0): 1*1 + 1*0 + 1*1 + 0*0 + 1*1 + 1*0 + 0*1 + 0*0 + 1*1 = 4\n"
-    )
-    console.print(array_renderable(result, "conv2d(input, kernel, padding='valid')"))
+            _console(no_color).print(blocks_renderable(page))
+        else:
+            from .trace_text import blocks_text
+
+            sys.stdout.write(blocks_text(page) + "\n")
+        if paused and number < len(pages) and not _next_page(number, len(pages)):
+            break
 
 
 def _one_line(message: str) -> str:
