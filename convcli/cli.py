@@ -48,6 +48,8 @@ StepsOpt = Annotated[Optional[int], typer.Option("--steps", help="Trace the firs
 TraceFormatOpt = Annotated[Optional[str], typer.Option("--trace-format", help="text (default), markdown or latex. Implies --trace.", show_default=False)]
 ExactOpt = Annotated[bool, typer.Option("--exact", help="Keep fractions such as 1/9 exact in the result (41/9, not 4.555...); traces are always exact.")]
 TRACE_FORMATS = ("text", "markdown", "latex")
+LikeOpt = Annotated[Optional[str], typer.Option("--like", help="Pad and align as scipy (default), numpy, matlab, torch or tf do (see `convcli conventions`).", show_default=False)]
+EmitCodeOpt = Annotated[Optional[str], typer.Option("--emit-code", help="Print a program computing this result in scipy, numpy, torch, tf or matlab, instead of the result.", show_default=False)]
 
 
 @dataclass
@@ -219,6 +221,22 @@ def _show_trace(operation: str, x, kernel, options: dict, trace: TraceRequest, r
         sys.stdout.write(format_trace(worked, trace.fmt, request.precision))
         sys.stdout.write("\n" if request.path is None else "")
 
+
+def _emit_program(library, operation, x, kernel, options, like, request, trace) -> None:
+    """--emit-code: write the program instead of the result (to stdout, or to the -o file)."""
+    from . import outputs
+    from .emit import emit_program
+
+    if request.fmt is not None or trace is not None:
+        raise UsageError("--emit-code prints a program; it does not combine with --format or --trace")
+    inexact = dict(options, fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
+    program = emit_program(library, operation, _inexact(x), _inexact(kernel), like=like, **inexact)
+    if request.path is None:
+        sys.stdout.write(program)
+    else:
+        outputs.write_atomic(request.path, program.encode("utf-8"))
+
+
 def _operation(
     operation: str,
     input_spec: str,
@@ -234,6 +252,8 @@ def _operation(
     request: OutputRequest,
     trace: Optional[TraceRequest] = None,
     exact: bool = False,
+    like: Optional[str] = None,
+    emit_code: Optional[str] = None,
 ) -> None:
     from . import engine
 
@@ -241,6 +261,14 @@ def _operation(
     x, kernel = _read_inputs([(input_spec, "input"), (kernel_spec, "kernel")])
     options = dict(padding=padding, boundary=boundary, fill_value=_read_number(fill_value, "fill value"),
                    stride=stride, dilation=dilation, groups=groups, bias=_read_vector(bias, "bias"))
+    if emit_code is not None:
+        _emit_program(emit_code, operation, x, kernel, options, like, request, trace)
+        return
+    if like is not None:
+        from .conventions import engine_padding
+
+        options["padding"] = engine_padding(like, operation, padding, x.shape, kernel.shape, stride=stride,
+                                            dilation=dilation, boundary=boundary)
     computed = options if exact else dict(options, fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
     function = getattr(engine, operation)
     result = function(x if exact else _inexact(x), kernel if exact else _inexact(kernel), **computed)
@@ -275,11 +303,13 @@ def conv2d_command(
     steps: StepsOpt = None,
     trace_format: TraceFormatOpt = None,
     exact: ExactOpt = False,
+    like: LikeOpt = None,
+    emit_code: EmitCodeOpt = None,
 ) -> None:
     """True convolution: flip the kernel in both axes, then slide it (scipy.signal.convolve2d)."""
     _operation("conv2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
                dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact)
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code)
 
 
 @app.command("correlate2d")
@@ -302,11 +332,13 @@ def correlate2d_command(
     steps: StepsOpt = None,
     trace_format: TraceFormatOpt = None,
     exact: ExactOpt = False,
+    like: LikeOpt = None,
+    emit_code: EmitCodeOpt = None,
 ) -> None:
     """Cross-correlation: slide the kernel as given, no flip. What CNN layers compute."""
     _operation("correlate2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
                dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact)
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code)
 
 
 @app.command("im2col-matmul")
@@ -329,11 +361,13 @@ def im2col_command(
     steps: StepsOpt = None,
     trace_format: TraceFormatOpt = None,
     exact: ExactOpt = False,
+    like: LikeOpt = None,
+    emit_code: EmitCodeOpt = None,
 ) -> None:
     """Cross-correlation as one matrix product, W_row @ X_col (equals correlate2d)."""
     _operation("im2col_matmul", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
                dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact)
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code)
 
 
 @app.command("conv1x1")
@@ -400,6 +434,43 @@ def compare_command(
         _console(no_color).print(comparison_renderable(comparison, precision))
     else:
         sys.stdout.write(comparison_text(comparison, precision))
+
+
+@app.command("shape")
+def shape_command(
+    input: Annotated[str, typer.Option("--input", "-i", help="Input size H or H,W.", show_default=False)],
+    kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel size K or KH,KW.", show_default=False)],
+    stride: StrideOpt = "1",
+    padding: PaddingOpt = "valid",
+    dilation: DilationOpt = "1",
+    like: LikeOpt = None,
+    operation: Annotated[str, typer.Option("--operation", help="conv2d or correlate2d: scipy aligns an even kernel's 'same' differently.")] = "correlate2d",
+    transposed: Annotated[bool, typer.Option("--transposed", help="The transposed-convolution size s*(i-1) + a + k - 2p.")] = False,
+    output_padding: Annotated[int, typer.Option("--output-padding", help="a in that formula (ConvTranspose2d's output_padding).")] = 0,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="text (default) or json.", show_default=False)] = None,
+) -> None:
+    """Explain an output shape: size, pads before and after, the formula with numbers, and every --like side by side."""
+    from .shape import explain_shape, render_text
+
+    fmt = _choice(format, ("text", "json"), "format") or "text"
+    report = explain_shape(input, kernel, stride=stride, padding=padding, dilation=dilation, like=like,
+                           operation=operation, transposed=transposed, output_padding=output_padding)
+    for warning in report.warnings:
+        sys.stderr.write(f"Warning: {warning}\n")
+    if fmt == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.as_dict()) + "\n")
+    else:
+        sys.stdout.write(render_text(report))
+
+
+@app.command("conventions")
+def conventions_command() -> None:
+    """How scipy, numpy, matlab, torch and tf name boundaries and pad for 'same', side by side."""
+    from .conventions import describe
+
+    sys.stdout.write(describe())
 
 
 def _is_terminal(stream) -> bool:

@@ -1,0 +1,287 @@
+"""--emit-code: the emitted scipy and numpy programs (and torch, where it is
+installed) run unchanged and print convcli's numbers; the tf and MATLAB ones
+are checked line by line, since neither can run here."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from convcli.cli import main
+from convcli.emit import emit_program
+from convcli.errors import UsageError
+
+ROW = "1 2 3 4 5 6"
+CLASSIC_INPUT = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
+SIX_BY_SIX = "; ".join(" ".join(str(6 * r + c) for c in range(6)) for r in range(6))
+TWO_CHANNELS = json.dumps(np.arange(2 * 5 * 6).reshape(2, 5, 6).tolist())
+FOUR_CHANNELS = json.dumps((np.arange(4 * 5 * 5).reshape(4, 5, 5) % 7).tolist())
+THREE_FILTERS = json.dumps((np.arange(3 * 2 * 2 * 3).reshape(3, 2, 2, 3) % 5 - 2).tolist())
+GROUPED = json.dumps((np.arange(2 * 2 * 3 * 3).reshape(2, 2, 3, 3) % 4 - 1).tolist())
+
+# (command line after the operands, what it covers)
+CASES_2D = [
+    (["conv2d", ROW, "1 10", "--padding", "same"], "worked example, scipy"),
+    (["conv2d", ROW, "1 10", "--padding", "same", "--like", "matlab"], "worked example, matlab"),
+    (["correlate2d", ROW, "1 10", "--padding", "same", "--like", "torch"], "worked example, torch"),
+    (["correlate2d", ROW, "1 10", "--padding", "same", "--like", "numpy"], "np.correlate's own alignment"),
+    (["conv2d", ROW, "1 10 -3", "--padding", "full", "--stride", "2", "--dilation", "2"], "1-row stride, dilation"),
+    (["conv2d", CLASSIC_INPUT, "1 0 1; 0 1 0; 1 0 1"], "the classic example"),
+    (["conv2d", SIX_BY_SIX, "1 2; 3 -4", "--padding", "same", "--boundary", "symm", "--stride", "2"], "symm, stride"),
+    (["correlate2d", SIX_BY_SIX, "1 2; 3 -4", "--padding", "full", "--boundary", "reflect", "--dilation", "2",
+      "--bias", "5"], "reflect, dilation, bias"),
+    (["correlate2d", SIX_BY_SIX, "1 2 3; 3 -4 0", "--padding", "same", "--boundary", "symmetric", "--like", "tf",
+      "--stride", "2,3"], "tf alignment, stride"),
+    (["correlate2d", SIX_BY_SIX, "1 2 3; 3 -4 0", "--padding", "same", "--boundary", "wrap"], "wrap"),
+    (["conv2d", SIX_BY_SIX, "0.5 -1.25; 2 0.1", "--padding", "1,0,2,1", "--boundary", "edge"], "floats, explicit"),
+    (["correlate2d", SIX_BY_SIX, "1 2; 3 4", "--padding", "same", "--boundary", "fill", "--fill-value", "-7"],
+     "fill value"),
+    (["im2col-matmul", SIX_BY_SIX, "1 2; 3 4; 5 6", "--padding", "same", "--stride", "2", "--like", "matlab"],
+     "im2col"),
+]
+CASES_CHANNELS = [
+    (["correlate2d", TWO_CHANNELS, THREE_FILTERS, "--padding", "same", "--bias", "1 -2 3"], "multi-channel, bias"),
+    (["conv2d", TWO_CHANNELS, THREE_FILTERS, "--padding", "1", "--stride", "2", "--boundary", "replicate"],
+     "multi-channel conv, stride"),
+    (["conv2d", FOUR_CHANNELS, GROUPED, "--padding", "same", "--groups", "2", "--boundary", "wrap"], "groups"),
+    (["correlate2d", TWO_CHANNELS, "1 0; 0 -1", "--padding", "full", "--dilation", "2"], "one kernel per channel"),
+    (["im2col-matmul", TWO_CHANNELS, THREE_FILTERS, "--padding", "same", "--like", "torch", "--bias", "1 2 3"],
+     "im2col, channels"),
+]
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_quietly(args) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    assert (code, err.getvalue()) == (0, ""), err.getvalue()
+    return code, out.getvalue()
+
+
+def convcli_result(args) -> np.ndarray:
+    out = run_quietly(args + ["--format", "json"])[1]
+    return np.array(json.loads(out), dtype=float if "." in out else np.int64)
+
+
+def emitted(capsys, args, library) -> str:
+    code, out, err = run(capsys, *args, "--emit-code", library)
+    assert (code, err) == (0, ""), err
+    return out
+
+
+def run_program(code: str) -> np.ndarray:
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr + "\n" + code
+    return np.array(ast.literal_eval(finished.stdout.strip()))
+
+
+# Runs many emitted programs, unchanged, in one interpreter (one import of scipy
+# or torch instead of one per program), each in a fresh namespace.
+BATCH_DRIVER = """
+import contextlib, io, json, sys
+printed = []
+for code in json.load(sys.stdin):
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(compile(code, "<emitted>", "exec"), {"__name__": "__main__"})
+    printed.append(buffer.getvalue())
+print(json.dumps(printed))
+"""
+
+
+def run_programs(programs: list[str]) -> list[np.ndarray]:
+    finished = subprocess.run([sys.executable, "-c", BATCH_DRIVER], input=json.dumps(programs),
+                              capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    return [np.array(ast.literal_eval(text.strip())) for text in json.loads(finished.stdout)]
+
+
+def assert_same_numbers(program_result: np.ndarray, expected: np.ndarray, flatten_rows: bool = False) -> None:
+    if flatten_rows:  # numpy's 1-D programs print one row as a flat list
+        expected = expected.reshape(-1)
+    assert program_result.shape == expected.shape
+    if expected.dtype.kind == "i":
+        assert program_result.tolist() == expected.tolist()
+    else:
+        np.testing.assert_allclose(program_result, expected, rtol=1e-12, atol=1e-12)
+
+
+ALL_CASES = CASES_2D + CASES_CHANNELS
+TORCH_CASES = [CASES_2D[2], CASES_2D[7], CASES_2D[10]] + CASES_CHANNELS
+
+
+@pytest.fixture(scope="module")
+def batch():
+    """Every case's program for scipy, numpy and (if installed) torch, with what each printed."""
+    results = {}
+    libraries = ["scipy", "numpy"]
+    try:
+        import torch  # noqa: F401
+
+        libraries.append("torch")
+    except ImportError:
+        pass
+    for library in libraries:
+        cases = TORCH_CASES if library == "torch" else ALL_CASES
+        programs = [run_quietly(args + ["--emit-code", library])[1] for args, _ in cases]
+        results[library] = dict(zip((what for _, what in cases), zip(programs, run_programs(programs))))
+    return results
+
+
+@pytest.mark.parametrize("args, what", ALL_CASES, ids=[c[1] for c in ALL_CASES])
+def test_emitted_scipy_program_reproduces_convcli(batch, args, what):
+    program, printed = batch["scipy"][what]
+    assert "from scipy import signal" in program
+    assert_same_numbers(printed, convcli_result(args))
+
+
+@pytest.mark.parametrize("args, what", ALL_CASES, ids=[c[1] for c in ALL_CASES])
+def test_emitted_numpy_program_reproduces_convcli(batch, args, what):
+    program, printed = batch["numpy"][what]
+    assert "import scipy" not in program and "from scipy" not in program
+    assert_same_numbers(printed, convcli_result(args), flatten_rows="sliding_window_view" not in program)
+
+
+@pytest.mark.parametrize("args, what", TORCH_CASES, ids=[c[1] for c in TORCH_CASES])
+def test_emitted_torch_program_reproduces_convcli(batch, args, what):
+    pytest.importorskip("torch")
+    program, printed = batch["torch"][what]
+    assert "import torch.nn.functional as F" in program
+    assert_same_numbers(printed, convcli_result(args))
+
+
+@pytest.mark.parametrize("library", ["scipy", "numpy", "torch"])
+def test_worked_example_programs_run_on_their_own(capsys, library):
+    if library == "torch":
+        pytest.importorskip("torch")
+    program = emitted(capsys, ["conv2d", ROW, "1 10", "--padding", "same", "--like", "matlab"], library)
+    assert run_program(program).reshape(-1).tolist() == [12, 23, 34, 45, 56, 60]
+
+
+def test_the_one_liner_a_comment_promises_gives_the_same_numbers(capsys):
+    programs = []
+    for args, library in [(CASES_2D[0][0], "scipy"), (CASES_2D[3][0], "numpy"),
+                          (["correlate2d", SIX_BY_SIX, "1 2 3; 4 5 6; 7 8 9", "-p", "same", "-b", "symm"], "scipy"),
+                          (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-p", "full", "-b", "wrap"], "scipy"),
+                          (["conv2d", ROW, "1 10", "--padding", "same", "--like", "numpy"], "numpy")]:
+        program = emitted(capsys, args, library)
+        promise = re.search(r"# the same as (.*)", program)
+        assert promise, program
+        checked = program.replace("print(result.tolist())", f"print(({promise.group(1)}).tolist())")
+        programs += [program, checked]
+    printed = run_programs(programs)
+    for own, promised in zip(printed[::2], printed[1::2]):
+        assert_same_numbers(promised, own)
+
+
+def test_comments_explain_a_different_own_alignment(capsys):
+    program = emitted(capsys, ["conv2d", ROW, "1 10", "--padding", "same", "--like", "matlab"], "scipy")
+    assert "# scipy's own 'same' would pad 0 above, 0 below, 1 left, 0 right here; add --like scipy for that" in program
+    program = emitted(capsys, ["correlate2d", ROW, "1 10", "--padding", "same", "--like", "torch"], "numpy")
+    assert "# numpy's own np.correlate mode='same' would pad 1 before, 0 after; add --like numpy for that" in program
+
+
+def test_flips_are_explicit(capsys):
+    torch_program = emitted(capsys, ["conv2d", TWO_CHANNELS, THREE_FILTERS], "torch")
+    assert "weight = torch.flip(weight, dims=(-2, -1))" in torch_program
+    assert "torch.flip" not in emitted(capsys, ["correlate2d", TWO_CHANNELS, THREE_FILTERS], "torch")
+    assert "kernel = kernel[..., ::-1, ::-1]" in emitted(capsys, ["conv2d", SIX_BY_SIX, "1 2; 3 4"], "numpy")
+    assert "signal.convolve2d(padded, kernel" in emitted(capsys, ["conv2d", SIX_BY_SIX, "1 2; 3 4"], "scipy")
+
+
+def test_emitted_tf_program_for_the_worked_example(capsys):
+    program = emitted(capsys, ["correlate2d", ROW, "1 10", "--padding", "same", "--like", "tf"], "tf")
+    assert 'padded = tf.pad(x, [[0, 0], [0, 1]], mode="CONSTANT", constant_values=0.0)' in program
+    assert ('result = tf.nn.convolution(padded[None, :, :, None], kernel[:, :, None, None], strides=(1, 1), '
+            'padding="VALID", dilations=(1, 1))[0, :, :, 0]') in program
+    assert '# the same as padding="SAME" on the unpadded x' in program
+    assert "tf.reverse" not in program
+    conv = emitted(capsys, ["conv2d", ROW, "1 10", "--padding", "same"], "tf")
+    assert "kernel = tf.reverse(kernel, axis=[0, 1])" in conv
+    assert "padded = tf.pad(x, [[0, 0], [1, 0]]" in conv
+
+
+def test_emitted_tf_program_for_channels(capsys):
+    program = emitted(capsys, ["conv2d", TWO_CHANNELS, THREE_FILTERS, "-p", "same", "--like", "tf", "-s", "2",
+                               "-b", "symm"], "tf")
+    assert "weight = tf.reverse(weight, axis=[2, 3])" in program
+    assert 'tf.pad(x, [[0, 0], [0, 1], [0, 1]], mode="SYMMETRIC")' in program
+    assert "hwio = tf.transpose(weight, [2, 3, 1, 0])" in program
+    assert "result = tf.transpose(result, [2, 0, 1])" in program
+
+
+def test_emitted_matlab_program_for_the_worked_examples(capsys):
+    program = emitted(capsys, ["conv2d", ROW, "1 10", "--padding", "same", "--like", "matlab"], "matlab")
+    assert program.splitlines()[1:] == [
+        "A = [1 2 3 4 5 6];",
+        "B = [1 10];",
+        "% pad for 'same' --like matlab: rows 0 above, 0 below; columns 0 left, 1 right; filled with 0",
+        "P = zeros(1, 7);",
+        "P(1:1, 1:6) = A;",
+        "C = conv2(P, B, 'valid');  % conv2 flips B in both directions",
+        "% the same as conv2(A, B, 'same')",
+        "disp(C)",
+    ]
+    scipy_like = emitted(capsys, ["conv2d", ROW, "1 10", "--padding", "same"], "matlab")
+    assert "P(1:1, 2:7) = A;" in scipy_like
+    assert ("% MATLAB's own conv2(A, B, 'same') would pad 0 above, 0 below, 0 left, 1 right; "
+            "add --like matlab for that") in scipy_like
+    corr = emitted(capsys, ["correlate2d", SIX_BY_SIX, "1 2; 3 4", "-p", "same", "-b", "symm", "-s", "2"], "matlab")
+    assert "P = padarray(padarray(A, [0 0], 'symmetric', 'pre'), [1 1], 'symmetric', 'post');" in corr
+    assert "C = filter2(B, P, 'valid');  % filter2 correlates: B is used as given" in corr
+    assert "C = C(1:2:end, 1:2:end);  % stride 2,2" in corr
+
+
+@pytest.mark.parametrize(
+    "args, library, message",
+    [
+        (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-p", "same", "-b", "symm"], "torch",
+         "--emit-code torch: torch has no 'symmetric' padding"),
+        (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-p", "same", "-b", "wrap"], "tf", "--emit-code tf: tf.pad has no 'wrap' mode"),
+        (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-p", "same", "-b", "reflect"], "matlab",
+         "--emit-code matlab: MATLAB's padarray has no 'reflect'"),
+        (["conv2d", TWO_CHANNELS, THREE_FILTERS], "matlab", "--emit-code matlab writes 2-D problems"),
+        (["conv2d", FOUR_CHANNELS, GROUPED, "--groups", "2"], "tf", "--emit-code tf: grouped convolution (groups=2)"),
+        (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-s", "2", "-d", "2"], "tf", "--like tf: TensorFlow does not stride"),
+        (["conv2d", "1 2 3", "1 2", "-p", "9", "-b", "reflect"], "torch",
+         "--emit-code torch: torch needs reflect pads smaller than the input"),
+        (["conv2d", SIX_BY_SIX, "1 2", "--format", "csv"], "numpy", "--emit-code prints a program"),
+        (["conv2d", SIX_BY_SIX, "1 2"], "julia", "--emit-code 'julia' is not one of scipy, numpy, torch, tf, matlab"),
+    ],
+)
+def test_what_a_library_cannot_express_is_refused(capsys, args, library, message):
+    code, out, err = run(capsys, *args, "--emit-code", library)
+    assert (code, out) == (2, "")
+    assert err.startswith("Error: " + message), err
+    assert len(err.splitlines()) == 1
+
+
+def test_exact_integers_beyond_int64_are_refused():
+    with pytest.raises(UsageError, match="need exact arithmetic"):
+        emit_program("numpy", "conv2d", [[2**62, 2**62]], [[4, 4]])
+
+
+def test_float64_rounding_is_refused_for_torch():
+    with pytest.raises(UsageError, match="may pass 2\\*\\*53"):
+        emit_program("torch", "conv2d", [[2**40, 1]], [[2**20, 1]])
+
+
+def test_emit_code_writes_the_program_to_a_file(capsys, tmp_path):
+    target = tmp_path / "conv.py"
+    code, out, err = run(capsys, "conv2d", ROW, "1 10", "-p", "same", "--emit-code", "numpy", "-o", str(target))
+    assert (code, out, err) == (0, "", "")
+    assert run_program(target.read_text()).tolist() == [1, 12, 23, 34, 45, 56]

@@ -1,0 +1,120 @@
+"""convcli shape: sizes, pads, the formula with numbers, the "does not fit"
+warning, transposed sizes and the line comparing every --like."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from convcli.cli import main
+from convcli.errors import ShapeError, UsageError
+from convcli.shape import explain_shape, render_text, unused_inputs
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_input_28_kernel_5_gives_24(capsys):
+    code, out, err = run(capsys, "shape", "--input", "28", "--kernel", "5")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("output 24 x 24")
+    assert lines[1] == "rows  pads 0 before, 0 after   floor((28 + 2*0 - 1*(5-1) - 1)/1) + 1 = 24"
+    assert lines[3] == "every --like: scipy 24x24 | numpy 24x24 | matlab 24x24 | torch 24x24 | tf 24x24"
+
+
+def test_tf_same_with_stride_2_gives_112_with_pads_2_and_3(capsys):
+    code, out, err = run(capsys, "shape", "--input", "224", "--kernel", "7", "--stride", "2", "--padding", "same",
+                         "--like", "tf")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("output 112 x 112")
+    assert lines[1] == "rows  pads 2 before, 3 after   floor((224 + 2 + 3 - 1*(7-1) - 1)/2) + 1 = 112"
+    assert lines[2] == "cols  pads 2 before, 3 after   floor((224 + 2 + 3 - 1*(7-1) - 1)/2) + 1 = 112"
+    assert lines[3] == ("every --like: scipy 112x112 (pads 3+3) | numpy refused: np.convolve has no stride or dilation"
+                        " | matlab 112x112 (pads 3+3) | torch refused: padding='same' with a stride"
+                        " | tf 112x112 (pads 2+3)")
+
+
+def test_json(capsys):
+    code, out, _ = run(capsys, "shape", "-i", "224,112", "-k", "7,3", "-s", "2", "-p", "same", "--like", "tf",
+                       "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["output"] == [112, 56]
+    assert [(a["pad_before"], a["pad_after"]) for a in report["axes"]] == [(2, 3), (0, 1)]
+    assert report["every_like"]["matlab"] == "112x56 (pads rows 3+3, cols 1+1)"
+
+
+def test_does_not_fit_warning(capsys):
+    # (28 - 5) = 23 is odd: with stride 2 the last input row is never read
+    code, out, err = run(capsys, "shape", "--input", "28", "--kernel", "5", "--stride", "2")
+    assert code == 0 and out.startswith("output 12 x 12")
+    assert err.splitlines()[0] == ("Warning: 1 of 28 input rows never reach the kernel (27): the windows do not fit, "
+                                   "28 + 0 + 0 - 5 = 23 is not a multiple of stride 2")
+
+
+def test_stride_larger_than_kernel_skips_rows():
+    report = explain_shape("7,6", "2,1", stride=3)
+    assert report.axes[0].unused == (2, 5, 6) and report.axes[0].unused_count == 3
+    assert report.axes[1].unused == (1, 2, 4, 5)
+    assert report.warnings[0] == "3 of 7 input rows never reach the kernel (2, 5, 6): stride 3 steps over some; " \
+        "the windows do not fit, 7 + 0 + 0 - 2 = 5 is not a multiple of stride 3"
+    assert explain_shape("7", "1", stride=3).warnings[0] == \
+        "4 of 7 input rows never reach the kernel (1, 2, 4, 5): stride 3 steps over them"
+
+
+@pytest.mark.parametrize("i, k, s, d, before, after", [(9, 3, 2, 2, 0, 0), (10, 2, 3, 2, 1, 1), (8, 3, 1, 3, 2, 2)])
+def test_unused_matches_a_brute_force_count(i, k, s, d, before, after):
+    outputs = (i + before + after - d * (k - 1) - 1) // s + 1
+    read = {o * s + j * d - before for o in range(outputs) for j in range(k)}
+    expected = tuple(r for r in range(i) if r not in read)
+    assert unused_inputs(i, k, s, d, before, outputs) == (expected, len(expected))
+
+
+def test_a_configuration_that_fits_has_no_warning():
+    assert explain_shape("32", "3", stride=1, padding=1).warnings == ()
+    # (224 + 6 - 7) = 223 is odd, yet what is left over is a pad, not an input row
+    assert explain_shape("224", "7", stride=2, padding=3).warnings == ()
+
+
+def test_transposed():
+    report = explain_shape("7", "3", stride=2, padding=1, transposed=True, output_padding=1)
+    assert report.output_hw == (14, 14)
+    assert report.axes[0].formula == "2*(7-1) + 1 + 3 - 2*1 = 14"
+    assert explain_shape("4", "4", stride=2, padding=1, transposed=True).output_hw == (8, 8)  # DCGAN's up-sampler
+
+
+def test_transposed_needs_explicit_padding_and_a_small_output_padding():
+    with pytest.raises(UsageError, match="--transposed takes padding valid or explicit pads"):
+        explain_shape("7", "3", padding="same", transposed=True)
+    with pytest.raises(UsageError, match="smaller than the stride"):
+        explain_shape("7", "3", stride=2, transposed=True, output_padding=2)
+
+
+def test_dilation_in_the_formula():
+    report = explain_shape("10", "3", dilation=2, padding="same", like="torch")
+    assert report.axes[0].formula == "floor((10 + 2*2 - 2*(3-1) - 1)/1) + 1 = 10"
+
+
+def test_even_kernel_same_differs_by_library():
+    report = explain_shape("1,6", "1,2", padding="same", operation="conv2d")
+    assert dict(report.comparison)["scipy"] == "1x6 (pads rows 0+0, cols 1+0)"
+    assert dict(report.comparison)["matlab"] == "1x6 (pads rows 0+0, cols 0+1)"
+
+
+def test_kernel_too_large_is_a_shape_error(capsys):
+    with pytest.raises(ShapeError, match="does not fit input 3"):
+        explain_shape("3", "5")
+    code, out, err = run(capsys, "shape", "-i", "3", "-k", "5")
+    assert (code, out) == (1, "")
+    assert err.startswith("Error: rows: kernel 5 does not fit input 3 padded by 0+0")
+
+
+def test_render_text_header():
+    text = render_text(explain_shape("28", "5"))
+    assert text.splitlines()[0] == ("output 24 x 24   (correlate2d: input 28 x 28, kernel 5 x 5, stride 1, dilation 1, "
+                                    "padding valid, --like scipy)")
