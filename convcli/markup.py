@@ -1,0 +1,88 @@
+"""Markdown pipe tables and LaTeX matrices -> delimited text, line for line.
+
+convcli writes both formats (``--format markdown`` / ``latex``); these
+functions turn them back into the comma-separated text that
+:func:`convcli.textparse.parse_delimited` reads. Each input line becomes
+exactly one output line, so messages still name the line of the original
+file: table headers, separator rows, ``\\begin{...}`` and other prose become
+``#`` comments, blank lines stay blank and so still separate channel blocks.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TABLE_SEPARATOR = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*")
+_LATEX_FRAME = re.compile(r"\\(?:begin|end)\{[A-Za-z*]+\}(?:\{[^}]*\})?|\$\$?|\\\[|\\\]")
+_LATEX_FRACTION = re.compile(r"(-?)\\[dt]?frac\{\s*([^{}]*?)\s*\}\{\s*([^{}]*?)\s*\}")
+_LATEX_WORDS = (
+    (re.compile(r"\\mathrm\{\s*nan\s*\}|\\text\{\s*nan\s*\}", re.IGNORECASE), "nan"),
+    (re.compile(r"\\infty"), "inf"),
+    (re.compile(r"\\(?:[,;:!]|quad|qquad)"), " "),
+)
+_LATEX_COMMENT = re.compile(r"(?<!\\)%.*")
+_ROW_END = re.compile(r"\\\\\s*(?:\[[^\]]*\])?\s*$")
+
+
+def looks_like_markdown(text: str) -> bool:
+    """A pipe table's separator row (``|---|---|``) appears somewhere."""
+    return "|" in text and "-" in text and re.search(r"(?m)^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*\|", text) is not None
+
+
+def looks_like_latex(text: str) -> bool:
+    """A ``\\begin{`` environment, or ``&`` cells with ``\\\\`` row ends."""
+    return "\\begin{" in text or ("&" in text and "\\\\" in text)
+
+
+def markdown_to_delimited(text: str) -> str:
+    r"""Pipe-table rows -> comma rows; the header row, separator rows and prose -> comments.
+
+    >>> print(markdown_to_delimited("channel 0\n\n| 0 | 1 |\n|---:|---:|\n| 5 | -6 |\n"))
+    #
+    <BLANKLINE>
+    #
+    #
+    5 , -6
+    <BLANKLINE>
+    """
+    lines = text.split("\n")
+    out = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            out.append("")
+        elif _TABLE_SEPARATOR.fullmatch(line):
+            out.append("#")
+        elif index + 1 < len(lines) and _TABLE_SEPARATOR.fullmatch(lines[index + 1]):
+            out.append("#")  # a header: the row just above a separator
+        elif stripped.startswith("|"):
+            cells = stripped[1:-1] if stripped.endswith("|") and len(stripped) > 1 else stripped[1:]
+            out.append(cells.replace("|", ",").strip())
+        else:
+            out.append("#")
+    return "\n".join(out)
+
+
+def latex_to_delimited(text: str) -> str:
+    r"""``a & b \\`` rows -> comma rows; ``\frac``, ``\infty`` and ``\mathrm{NaN}`` -> numbers.
+
+    >>> print(latex_to_delimited("\\begin{bmatrix}\n1 & -\\tfrac{1}{9} \\\\\n\\infty & \\mathrm{NaN}\n\\end{bmatrix}"))
+    #
+    1 , -1/9
+    inf , nan
+    #
+    """
+    out = []
+    for line in text.split("\n"):
+        if not line.strip():
+            out.append("")
+            continue
+        row = _LATEX_COMMENT.sub("", line)
+        row = _LATEX_FRAME.sub(" ", row)
+        row = _ROW_END.sub("", row)
+        row = _LATEX_FRACTION.sub(r"\1\2/\3", row)
+        for pattern, replacement in _LATEX_WORDS:
+            row = pattern.sub(replacement, row)
+        row = row.strip()
+        out.append(row.replace("&", ",") if row else "#")
+    return "\n".join(out)
