@@ -473,6 +473,21 @@ def conventions_command() -> None:
     sys.stdout.write(describe())
 
 
+@app.command("kernels")
+def kernels_command() -> None:
+    """List the named kernels, usable anywhere a kernel is, with their values."""
+    from .kernels import KERNEL_DESCRIPTIONS, named_kernel
+    from .outputs import format_number
+
+    blocks = []
+    for name, description in KERNEL_DESCRIPTIONS.items():
+        rows = [[format_number(v) for v in row] for row in named_kernel(name)]
+        width = max(len(cell) for row in rows for cell in row)
+        lines = ["  " + " ".join(cell.rjust(width) for cell in row) for row in rows]
+        blocks.append(f"{name}: {description}\n" + "\n".join(lines))
+    sys.stdout.write("\n\n".join(blocks) + "\n")
+
+
 def _is_terminal(stream) -> bool:
     try:
         return stream is not None and stream.isatty()

@@ -176,3 +176,20 @@ def test_console_script_and_module_entry_points(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "1 x", "1"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr.startswith("Error: ") and bad.stderr.count("\n") == 1
+
+
+def test_kernels_lists_every_named_kernel_with_values(capsys):
+    code, out, _ = run(capsys, "kernels")
+    assert code == 0
+    for name in ("identity", "box3", "box5", "gaussian3", "gaussian5", "sobel-x", "sobel-y", "scharr-x",
+                 "scharr-y", "laplacian", "sharpen", "emboss", "edge"):
+        assert f"\n{name}: " in "\n" + out
+    assert "sobel-x: " in out and "  -1  0  1\n  -2  0  2\n  -1  0  1" in out
+    assert "  1/16  1/8 1/16\n   1/8  1/4  1/8" in out  # gaussian3, exact
+
+
+def test_named_kernel_as_kernel(capsys):
+    code, out, _ = run(capsys, "correlate2d", "1 2 3; 4 5 6; 7 8 9", "sobel-x", "--format", "csv")
+    assert (code, out) == (0, "8\n")  # (3-1) + 2*(6-4) + (9-7)
+    code, out, _ = run(capsys, "correlate2d", "1 2 3; 4 5 6; 7 8 2", "box3", "--exact", "--format", "csv")
+    assert (code, out) == (0, "38/9\n")
