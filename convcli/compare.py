@@ -17,8 +17,7 @@ from . import engine
 from . import trace as tr
 from .engine import numeric
 from .engine.plan import make_plan
-from .outputs import format_number
-from .trace_blocks import Equation, Equations, Grids, Heading, Paragraph, sum_equation
+from .trace_blocks import Equation, Equations, Grids, Heading, Paragraph, number_text, sum_equation
 from .trace_text import blocks_text
 
 MAX_FILTERS_SHOWN = 4
@@ -135,7 +134,7 @@ def _answer(x, kernel, options, corr_plan) -> tuple:
         window = np.array([[t.value for t in first.terms[i * kw:(i + 1) * kw]] for i in range(kh)], dtype=object)
         applied = np.array([[t.weight for t in first.terms[i * kw:(i + 1) * kw]] for i in range(kh)], dtype=object)
         matrix = window @ applied
-        shown = "[" + ", ".join("[" + ", ".join(format_number(v) for v in row) + "]" for row in matrix[:4]) + \
+        shown = "[" + ", ".join("[" + ", ".join(number_text(v) for v in row) + "]" for row in matrix[:4]) + \
                 (", ...]" if kh > 4 else "]")
         words += (f" It is not the matrix product of the window and the kernel, which would be another {kh}x{kw} "
                   f"matrix ({shown}), not one number.")

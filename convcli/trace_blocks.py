@@ -13,15 +13,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import trace as tr
 from .outputs import format_number
 
-MAX_TERMS = 25  # a sum with more terms is shown as its first and last ones
+MAX_TERMS = 32  # a sum with more terms is shown as its first and last ones (3x3x3 fits)
 HEAD_TERMS, TAIL_TERMS = 12, 4
 MAX_CHANNEL_GRIDS = 2  # input channels drawn at each step
 MAX_CHANNEL_SUMS = 8  # per-channel partial sums written at each step
 MAX_OUTPUT_GRIDS = 4
 MAX_KERNEL_PAIRS = 4
+
+
+def number_text(value, precision=None) -> str:
+    """A number as text (see ``outputs.format_number``); a float32 keeps its own
+    shortest form, 0.1 rather than 0.10000000149011612."""
+    if precision is None and isinstance(value, np.float32) and np.isfinite(value):
+        return str(value)
+    return format_number(value, precision)
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ def _padding_words(trace: tr.ConvTrace) -> str:
     spec = trace.padding_spec
     words = f"padding '{spec}'" if isinstance(spec, str) else "padding"
     if any(trace.pads) or not isinstance(spec, str):
-        fill = f" {format_number(trace.fill_value)}" if trace.boundary == "fill" else ""
+        fill = f" {number_text(trace.fill_value)}" if trace.boundary == "fill" else ""
         words += f" (top, bottom, left, right) = {_shape(trace.pads)}"
         if any(trace.pads):
             words += f", boundary {trace.boundary}{fill}"
@@ -129,24 +139,25 @@ def _geometry_paragraphs(trace: tr.ConvTrace) -> list:
 
 
 def _kernel_pairs(trace: tr.ConvTrace) -> list:
+    """The kernel as given and as applied, side by side (for correlate2d, the
+    channels of each filter side by side)."""
     applied = trace.kernel_as_applied
-    pairs = []
     depthwise = trace.kernel_as_given.ndim == 2
-    for k in trace.filters[: 1 if depthwise else None]:
-        for local in range(applied.shape[1]):
-            pairs.append((k, local))
-    blocks = []
-    for k, local in pairs[:MAX_KERNEL_PAIRS]:
+    slices = [(k, local) for k in trace.filters[: 1 if depthwise else None] for local in range(applied.shape[1])]
+    grids = []
+    for k, local in slices[:MAX_KERNEL_PAIRS]:
         channel = trace.input_channels(k)[local]
         where = "" if (depthwise or trace.filter_count == trace.channel_count == 1) else f", filter {k}, channel {channel}"
         weights = applied[k, local]
         if trace.flipped:
-            blocks.append(Grids((tr.matrix_grid(weights[::-1, ::-1], "kernel as given" + where),
-                                 tr.matrix_grid(weights, "kernel as applied (flipped)" + where))))
+            grids.append((tr.matrix_grid(weights[::-1, ::-1], "kernel as given" + where),
+                          tr.matrix_grid(weights, "kernel as applied (flipped)" + where)))
         else:
-            blocks.append(Grids((tr.matrix_grid(weights, "kernel, applied as given" + where),)))
-    if len(pairs) > MAX_KERNEL_PAIRS:
-        blocks.append(Paragraph(f"({len(pairs) - MAX_KERNEL_PAIRS} more kernel slices are not drawn.)"))
+            grids.append((tr.matrix_grid(weights, "kernel, applied as given" + where),))
+    per_row = 1 if trace.flipped else 2
+    blocks = [Grids(sum(grids[i : i + per_row], ())) for i in range(0, len(grids), per_row)]
+    if len(slices) > MAX_KERNEL_PAIRS:
+        blocks.append(Paragraph(f"({len(slices) - MAX_KERNEL_PAIRS} more kernel slices are not drawn.)"))
     return blocks
 
 
@@ -183,14 +194,14 @@ def _padding_paragraph(trace: tr.ConvTrace, step: tr.PositionStep, channel: int)
             if source.source is None:
                 fill_cells.append(f"({row},{col})")
             elif trace.channel_count == 1:
-                copies.append(f"({row},{col}) = {format_number(value)}, {source.describe()}")
+                copies.append(f"({row},{col}) = {number_text(value)}, {source.describe()}")
             else:
                 copies.append(f"({row},{col}) = {source.describe()}")
     if not fill_cells and not copies:
         return None
     parts = []
     if fill_cells:
-        parts.append(", ".join(fill_cells) + f" = {format_number(trace.fill_value)}, the fill value")
+        parts.append(", ".join(fill_cells) + f" = {number_text(trace.fill_value)}, the fill value")
     parts.extend(copies)
     return Paragraph("Padding in this window: " + "; ".join(parts) + ".")
 
@@ -277,7 +288,7 @@ def _conv1x1_sections(trace: tr.ConvTrace) -> list[list]:
             label = f"output channel {cell.filter}" if trace.filter_count > 1 or not trace.output_2d else ""
             target = (None if trace.output_2d else cell.filter, r, c)
             equations.append(Equation(label, ((dot,) + bias, products + bias, (cell.value,)), target))
-        shown = ", ".join(format_number(v) for v in vector)
+        shown = ", ".join(number_text(v) for v in vector)
         blocks.append(Paragraph(f"The depth vector at ({r}, {c}) is x[:, {r}, {c}] = [{shown}]."))
         blocks.append(Equations(tuple(equations)))
         blocks.append(Grids(tuple(tr.output_grid(trace, index, k) for k in trace.filters[:MAX_OUTPUT_GRIDS])))

@@ -10,8 +10,7 @@ import math
 from fractions import Fraction
 
 from . import trace as tr
-from .outputs import format_number
-from .trace_blocks import Dot, Elided, Equations, Grids, Heading, Legend, Paragraph, Product
+from .trace_blocks import Dot, Elided, Equations, Grids, Heading, Legend, Paragraph, Product, number_text
 from .trace_text import label_text, legend_text
 
 TERMS_PER_LINE = 9
@@ -35,7 +34,7 @@ def number(value, precision=None) -> str:
     if isinstance(value, Fraction) and value.denominator != 1:
         sign = "-" if value < 0 else ""
         return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
-    text = format_number(value, precision)
+    text = number_text(value, precision)
     if text in ("nan", "inf", "-inf"):
         return {"nan": r"\mathrm{NaN}", "inf": r"\infty", "-inf": r"-\infty"}[text]
     if "e" in text:

@@ -8,7 +8,6 @@ the receptive field in ``[ ]``, padding cells marked ``'``, products written
 from __future__ import annotations
 
 from . import trace as tr
-from .outputs import format_number
 from .trace_blocks import (
     Dot,
     Elided,
@@ -19,6 +18,7 @@ from .trace_blocks import (
     Legend,
     Paragraph,
     Product,
+    number_text,
     trace_sections,
 )
 
@@ -27,17 +27,17 @@ from .trace_blocks import (
 
 def factor(value, precision=None) -> str:
     """A number as a factor or term: negatives and fractions in parentheses."""
-    text = format_number(value, precision)
+    text = number_text(value, precision)
     return f"({text})" if text.startswith("-") or "/" in text else text
 
 
 def _term(value, precision) -> str:
-    text = format_number(value, precision)
+    text = number_text(value, precision)
     return f"({text})" if text.startswith("-") else text
 
 
 def _vector(values, precision) -> str:
-    return "[" + ", ".join("..." if v is None else format_number(v, precision) for v in values) + "]"
+    return "[" + ", ".join("..." if v is None else number_text(v, precision) for v in values) + "]"
 
 
 def item_text(item, precision=None) -> str:
@@ -55,7 +55,7 @@ def equation_text(equation: Equation, precision=None) -> str:
     stages = []
     for stage in equation.stages:
         if len(stage) == 1 and not isinstance(stage[0], (Product, Dot, Elided)):
-            text = format_number(stage[0], precision)
+            text = number_text(stage[0], precision)
         else:
             text = " + ".join(item_text(i, precision) for i in stage)
         if not stages or stages[-1] != text:
@@ -79,7 +79,7 @@ def cell_text(cell: tr.GridCell, precision=None, boxed: bool = False) -> str:
     if cell.kind == "pending" or cell.value is None:
         text = "."
     else:
-        text = format_number(cell.value, precision) + ("'" if cell.kind == "padding" else "")
+        text = number_text(cell.value, precision) + ("'" if cell.kind == "padding" else "")
     if not boxed:
         return text
     return f"[{text}]" if cell.marked else f" {text} "

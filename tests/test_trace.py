@@ -179,6 +179,29 @@ def test_traced_values_match_the_engine_for_every_option(operation, options):
 # --- several channels ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(groups=2, bias=[1, -2, 3, 0]),
+        dict(padding="same", boundary="reflect", stride=2),
+        dict(padding=1, dilation=(1, 2), groups=4),
+    ],
+)
+@pytest.mark.parametrize("operation", ["conv2d", "correlate2d", "im2col_matmul"])
+def test_multichannel_traced_values_match_the_engine(operation, options):
+    rng = np.random.default_rng(11)
+    x = rng.integers(-4, 5, size=(4, 5, 6))
+    weight = rng.integers(-2, 3, size=(4, 4 // options.get("groups", 1), 2, 3))
+    expected = getattr(convcli, operation)(x, weight, **options)
+    trace = tr.trace_conv(operation, x, weight, steps=10**6, **options)
+    assert len(trace.steps) * len(trace.filters) == expected.size
+    for step in trace.steps:
+        for cell in step.cells:
+            assert cell.value == expected[(cell.filter,) + step.position]
+
+
+
+
 def test_multichannel_partial_sums_then_depth_then_bias():
     data = multichannel()
     trace = tr.trace_conv("correlate2d", data["input"], data["kernel"], bias=data["bias"])
@@ -220,6 +243,12 @@ def test_fractions_stay_fractions_and_integers_stay_integers():
     assert "4.5" not in text
     integer_text = to_text(tr.trace_conv("conv2d", CLASSIC_INPUT, CLASSIC_KERNEL))
     assert ".0" not in integer_text
+
+
+def test_float32_prints_in_its_own_shortest_form():
+    x = np.array([[1, 2], [3, 4]], dtype=np.float32)
+    text = to_text(tr.trace_conv("correlate2d", x, np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32)))
+    assert "1.0*0.1 + 2.0*0.2 + 3.0*0.3 + 4.0*0.4 = 0.1 + 0.4 + 0.90000004 + 1.6 = 3.0" in text
 
 
 def test_floats_print_at_the_requested_precision():
