@@ -206,6 +206,11 @@ def _rich_wanted(no_color: bool) -> bool:
     return sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
 
 
+def _check_trace_output(trace: Optional[TraceRequest], request: OutputRequest) -> None:
+    if trace is not None and request.fmt == "npy" and request.path is None:
+        raise UsageError("--trace writes text to stdout, which cannot also carry --format npy; use -o FILE.npy")
+
+
 def _show_trace(operation: str, x, kernel, options: dict, trace: TraceRequest, request: OutputRequest) -> None:
     """The worked steps, on stdout: with --trace they are part of the result asked for."""
     from .trace import build_trace
@@ -258,6 +263,7 @@ def _operation(
     from . import engine
 
     _refuse_output_over_input(request.path, [input_spec, kernel_spec])
+    _check_trace_output(trace, request)
     x, kernel = _read_inputs([(input_spec, "input"), (kernel_spec, "kernel")])
     options = dict(padding=padding, boundary=boundary, fill_value=_read_number(fill_value, "fill value"),
                    stride=stride, dilation=dilation, groups=groups, bias=_read_vector(bias, "bias"))
@@ -391,6 +397,7 @@ def conv1x1_command(
     request = _request(format, output, precision, no_color)
     trace_request = _trace_request(trace, at, steps, trace_format)
     _refuse_output_over_input(output, [input, weights])
+    _check_trace_output(trace_request, request)
     x, weight_matrix = _read_inputs([(input, "input"), (weights, "weights")])
     bias_vector = _read_vector(bias, "bias")
     if exact:

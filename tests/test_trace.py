@@ -501,6 +501,8 @@ def test_cli_im2col_trace(capsys):
         (["--at", "a,b"], "Error: --at 'a,b' must be ROW,COL: two integers, 0-based, e.g. --at 0,1\n"),
         (["--trace-format", "html"], "Error: trace format 'html' is not one of text, markdown, latex\n"),
         (["--steps", "0"], "Error: --steps must be at least 1, got 0\n"),
+        (["--trace", "--format", "npy"],
+         "Error: --trace writes text to stdout, which cannot also carry --format npy; use -o FILE.npy\n"),
     ],
 )
 def test_cli_bad_trace_options(capsys, args, message):
