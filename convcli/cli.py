@@ -141,9 +141,12 @@ def _read_vector(text: Optional[str], role: str):
 
 
 def _console(no_color: bool, stream=None):
+    """A Rich console; --no-color or NO_COLOR means no escape codes at all, not just no colours."""
     from rich.console import Console
 
-    return Console(file=stream or sys.stdout, no_color=no_color or None, highlight=False, soft_wrap=False)
+    plain = no_color or bool(os.environ.get("NO_COLOR"))
+    options = {"color_system": None} if plain else {}
+    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False, **options)
 
 
 def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:

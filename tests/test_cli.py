@@ -193,3 +193,47 @@ def test_named_kernel_as_kernel(capsys):
     assert (code, out) == (0, "8\n")  # (3-1) + 2*(6-4) + (9-7)
     code, out, _ = run(capsys, "correlate2d", "1 2 3; 4 5 6; 7 8 2", "box3", "--exact", "--format", "csv")
     assert (code, out) == (0, "38/9\n")
+
+
+def test_debug_shows_the_traceback(capsys):
+    with pytest.raises(Exception) as raised:
+        main(["conv2d", "1 2; 3 4", "1 2 3", "--debug"])
+    assert "larger than input" in str(raised.value)
+
+
+def _run_in_terminal(args, extra_env):
+    """Run convcli with stdout on a pseudo-terminal; return what it printed."""
+    import pty
+
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."), COLUMNS="80", **extra_env)
+    env.pop("NO_COLOR", None) if "NO_COLOR" not in extra_env else None
+    env["TERM"] = "xterm-256color"
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "convcli", *args], stdout=secondary, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, env=env)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(primary)
+    return process.returncode, b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_terminal_gets_a_table_and_no_color_is_honoured():
+    args = ["correlate2d", "1 2; 3 4", "1 2; 3 4", "--padding", "same"]
+    code, coloured = _run_in_terminal(args, {"FORCE_COLOR": "1"})
+    assert code == 0 and "\x1b[" in coloured and "30" in coloured
+    for env in ({"NO_COLOR": "1"}, {}):
+        extra = ["--no-color"] if not env else []
+        code, plain = _run_in_terminal(args + extra, env)
+        assert code == 0
+        assert "\x1b[" not in plain
+        assert "30" in plain and "14" in plain and "," not in plain  # a table, not CSV
