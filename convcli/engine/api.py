@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from . import numeric
+from . import methods, numeric
 from .boundary import pad_spatial
-from .direct import correlate_padded
-from .im2col import im2col_correlate, matrices
+from .im2col import matrices
 from .plan import Plan, make_plan
 
 
@@ -26,17 +25,15 @@ def finish(plan: Plan, out: np.ndarray) -> np.ndarray:
     return out[0] if plan.output_2d else out
 
 
-def _run(operation: str, x, kernel, options: dict) -> np.ndarray:
+def _run(operation: str, x, kernel, options: dict, method: str = "auto") -> np.ndarray:
+    method = methods.parse_method(method)
     plan = make_plan(operation, x, kernel, **options)
     padded = padded_input(plan)
-    if operation == "im2col_matmul":
-        out = im2col_correlate(padded, plan.weight, plan.stride, plan.dilation, plan.groups)
-    else:
-        out = correlate_padded(padded, plan.weight, plan.stride, plan.dilation, plan.groups)
+    out = methods.correlate(plan, padded, method)
     return finish(plan, out)
 
 
-def correlate2d(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1, bias=None):
+def correlate2d(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1, bias=None, method="auto"):
     """Cross-correlate `x` with `kernel`: slide the kernel as given, no flip.
 
     This is what a CNN layer computes. A 2-D input with a 2-D kernel equals
@@ -60,6 +57,10 @@ def correlate2d(x, kernel, *, padding="valid", boundary="fill", fill_value=0, st
     groups : int
     bias : array_like, optional
         One value per output channel.
+    method : str
+        'auto' (default), 'direct', 'fft' or 'gemm'; every method gives the
+        same answer (integers exactly), 'auto' picks the fastest. See
+        :mod:`convcli.engine.methods`.
 
     Returns
     -------
@@ -72,10 +73,10 @@ def correlate2d(x, kernel, *, padding="valid", boundary="fill", fill_value=0, st
     array([[30]])
     """
     return _run("correlate2d", x, kernel, dict(padding=padding, boundary=boundary, fill_value=fill_value,
-                                                stride=stride, dilation=dilation, groups=groups, bias=bias))
+                                                stride=stride, dilation=dilation, groups=groups, bias=bias), method)
 
 
-def conv2d(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1, bias=None):
+def conv2d(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1, bias=None, method="auto"):
     """True convolution: the kernel is flipped in both spatial axes, then slid.
 
     Takes the same arguments as :func:`correlate2d`. A 2-D problem equals
@@ -89,10 +90,10 @@ def conv2d(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=
     array([[20]])
     """
     return _run("conv2d", x, kernel, dict(padding=padding, boundary=boundary, fill_value=fill_value,
-                                           stride=stride, dilation=dilation, groups=groups, bias=bias))
+                                           stride=stride, dilation=dilation, groups=groups, bias=bias), method)
 
 
-def im2col_matmul(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1, bias=None):
+def im2col_matmul(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1, bias=None, method="auto"):
     """Cross-correlation computed as one matrix product, ``W_row @ X_col``.
 
     Gives exactly what :func:`correlate2d` gives for every option; X_col is
@@ -106,7 +107,7 @@ def im2col_matmul(x, kernel, *, padding="valid", boundary="fill", fill_value=0, 
            [ 9, 11]])
     """
     return _run("im2col_matmul", x, kernel, dict(padding=padding, boundary=boundary, fill_value=fill_value,
-                                                  stride=stride, dilation=dilation, groups=groups, bias=bias))
+                                                  stride=stride, dilation=dilation, groups=groups, bias=bias), method)
 
 
 def im2col_matrices(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1):

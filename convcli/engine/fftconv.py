@@ -1,0 +1,271 @@
+"""The FFT method (numpy.fft only), with exact integers when provably safe.
+
+Correlation is a product in the frequency domain: ``irfft2(rfft2(x) *
+conj(rfft2(k)))`` is the circular correlation, and its 'valid' part has no
+wrap-around as long as the transform is at least as long as the input. So a
+tile of T rows gives T - reach + 1 valid rows, and large inputs are cut into
+overlapping tiles (overlap-save): small transforms stay in the cache and
+their lengths can be chosen freely among the fast ones.
+
+Exact integers. An integer problem goes through the FFT only when
+`fft_error_bound` proves that every computed value is within 1/8 of the
+exact integer, so ``np.rint`` recovers it. The bound follows Percival's
+analysis of FFT-based convolution (C. Percival, "Rapid multiplication modulo
+the sum and difference of highly composite numbers", Math. Comp. 72, 2003,
+Theorem 5.1): for a length-N radix-2 FFT in IEEE arithmetic with unit
+roundoff eps and accurate twiddles,
+
+    max |computed - exact| <= ||x||_2 * ||k||_2 * ((1+eps)^3n (1+eps*sqrt 5)^(3n+1) (1+beta)^3n - 1)
+                           ~= ||x||_2 * ||k||_2 * eps * 12.7 * log2 N.
+
+pocketfft mixes radices 2 to 11, and we add one level for the real/complex
+packing of rfft, one per channel summed in the frequency domain, and take
+twice Percival's constant: ``24 * eps * (log2 N + 2 + channels)``. Using the
+norms of the whole (group of the) input bounds every tile, and the margin of
+1/8 against the 1/2 that rounding needs leaves a factor of four more. After
+rounding, the largest distance to the nearest integer is checked as well;
+if it ever exceeded 1/4 the caller recomputes directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .parallel import Progress
+
+EPS64 = 2.0**-53
+ERROR_PER_LEVEL = 24.0  # twice Percival's ~12.7 for radix 2
+EXACT_LIMIT = 0.125  # the proven error must be below this to round to the exact integer
+ROUNDING_CHECK = 0.25  # measured distance to the nearest integer that triggers a recompute
+KERNEL_SPECTRA_BYTES = 256 * 2**20  # above this, kernel spectra are made per tile instead of kept
+MAX_TILE = 1024
+
+_SMOOTH_COST = {5: 1.0, 7: 1.12, 11: 1.12}  # pocketfft: 7- and 11-smooth lengths cost ~12% more per point
+
+
+def _largest_prime_factor_at_most(n: int, limit: int) -> bool:
+    for p in (2, 3, 5, 7, 11):
+        if p > limit:
+            break
+        while n % p == 0:
+            n //= p
+    return n == 1
+
+
+def smoothness(n: int) -> int | None:
+    """5, 7 or 11: the largest prime factor class of n, or None if n has a larger one."""
+    for limit in (5, 7, 11):
+        if _largest_prime_factor_at_most(n, limit):
+            return limit
+    return None
+
+
+def next_fast_len(n: int) -> int:
+    """The smallest even 5-smooth number (2^a 3^b 5^c) at least `n`.
+
+    >>> next_fast_len(2078), next_fast_len(1025)
+    (2160, 1080)
+    """
+    n = max(2, int(n))
+    while True:
+        if n % 2 == 0 and smoothness(n) == 5:
+            return n
+        n += 1
+
+
+def length_cost(n: int) -> float:
+    """Relative cost of one FFT pass of length n, per point: log2(n) times a
+    factor for 7/11-smooth lengths, which pocketfft runs slower."""
+    return math.log2(max(n, 2)) * _SMOOTH_COST[smoothness(n)]
+
+
+@functools.lru_cache(maxsize=1024)
+def fast_len(n: int) -> int:
+    """The cheapest even 11-smooth length at least `n`, weighing the extra
+    length against the slower 7- and 11-smooth transforms.
+
+    >>> fast_len(2078), fast_len(1000)
+    (2160, 1000)
+    """
+    limit = next_fast_len(n)
+    best, best_cost = limit, limit * length_cost(limit)
+    for length in range(max(2, n + n % 2), limit, 2):
+        if smoothness(length) is not None:
+            cost = length * length_cost(length)
+            if cost < best_cost:
+                best, best_cost = length, cost
+    return best
+
+
+def dilate(weight: np.ndarray, dilation) -> np.ndarray:
+    """The kernel with dilation-1 zeros between taps."""
+    if dilation == (1, 1):
+        return weight
+    filters, per_group, kh, kw = weight.shape
+    out = np.zeros((filters, per_group, dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1), dtype=weight.dtype)
+    out[:, :, :: dilation[0], :: dilation[1]] = weight
+    return out
+
+
+def _tile_candidates(needed: int, reach: int) -> list[int]:
+    """Tile lengths worth trying along one axis: fast lengths from a little
+    over the kernel up to MAX_TILE, and the one length that covers it all."""
+    whole = fast_len(needed)
+    low = max(16, 2 * reach)
+    lengths = {whole}
+    length = fast_len(low)
+    while length < min(whole, MAX_TILE):
+        lengths.add(length)
+        length = fast_len(int(length * 1.15) + 1)
+    return sorted(lengths)
+
+
+def _tiles(span: int, step: int) -> int:
+    return -(-span // step)
+
+
+def tile_cost(tile, out_hw, reach, transforms: int) -> float:
+    """Model of the time, in units of one FFT point-pass, for tiles of
+    `tile` = (T1, T2) to cover a stride-1 output of `out_hw`."""
+    steps = (tile[0] - reach[0] + 1, tile[1] - reach[1] + 1)
+    if min(steps) < 1:
+        return math.inf
+    count = _tiles(out_hw[0], steps[0]) * _tiles(out_hw[1], steps[1])
+    points = tile[0] * tile[1]
+    per_point = length_cost(tile[0]) + length_cost(tile[1])
+    cache = 1.0 if points * 16 <= 4 * 2**20 else 1.35  # one complex tile beyond L3-per-core share
+    return count * (transforms * points * per_point * cache + 3e4)  # + Python overhead per tile
+
+
+@functools.lru_cache(maxsize=256)
+def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2) -> tuple[int, int]:
+    """The tile (T1, T2) of least modelled cost for a stride-1 output `out_hw`."""
+    needed = (out_hw[0] + reach[0] - 1, out_hw[1] + reach[1] - 1)
+    best, best_cost = None, math.inf
+    columns = _tile_candidates(needed[1], reach[1])
+    for t1 in _tile_candidates(needed[0], reach[0]):
+        for t2 in columns:
+            cost = tile_cost((t1, t2), out_hw, reach, transforms)
+            if cost < best_cost:
+                best, best_cost = (t1, t2), cost
+    return best
+
+
+def fft_cost(padded_hw, weight_shape, dilation, groups) -> float:
+    """Modelled cost (FFT point-passes) of `correlate` on this problem."""
+    filters, per_group, kh, kw = weight_shape
+    reach = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    out_hw = (padded_hw[0] - reach[0] + 1, padded_hw[1] - reach[1] + 1)
+    channels = per_group * groups
+    transforms = channels + filters  # forward per channel, inverse per filter
+    tile = choose_tile(out_hw, reach, transforms)
+    cost = tile_cost(tile, out_hw, reach, transforms)
+    steps = (tile[0] - reach[0] + 1, tile[1] - reach[1] + 1)
+    count = _tiles(out_hw[0], steps[0]) * _tiles(out_hw[1], steps[1])
+    products = filters * per_group * count * tile[0] * tile[1] * 0.5 * 1.5  # complex multiply-adds
+    spectra = filters * per_group * tile[0] * tile[1] * (length_cost(tile[0]) + length_cost(tile[1]))
+    return cost + products + spectra
+
+
+def fft_error_bound(padded: np.ndarray, weight: np.ndarray, groups: int, tile) -> float:
+    """A proven bound on |FFT result - exact result| for every output, in
+    float64 (see the module docstring)."""
+    filters, per_group = weight.shape[:2]
+    filters_per_group = filters // groups
+    worst = 0.0
+    for g in range(groups):
+        x_group = padded[g * per_group : (g + 1) * per_group].reshape(-1).astype(np.float64)
+        w_group = weight[g * filters_per_group : (g + 1) * filters_per_group].astype(np.float64)
+        x_norm = math.sqrt(float(np.dot(x_group, x_group)))
+        w_norm = math.sqrt(float(np.max(np.sum(w_group * w_group, axis=(1, 2, 3)))))
+        worst = max(worst, x_norm * w_norm)
+    levels = math.log2(tile[0] * tile[1]) + 2 + per_group
+    # (1 + 1e-9) covers the rounding of the norms themselves
+    return worst * (1 + 1e-9) * EPS64 * ERROR_PER_LEVEL * levels
+
+
+def exact_tile(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> tuple[int, int]:
+    """The tile `correlate` would use (the error bound depends on it)."""
+    filters, per_group, kh, kw = weight.shape
+    reach = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    out_hw = (padded.shape[1] - reach[0] + 1, padded.shape[2] - reach[1] + 1)
+    return choose_tile(out_hw, reach, per_group * groups + filters)
+
+
+def fft_is_exact(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> bool:
+    """Whether the FFT provably gives every integer of an int64 problem exactly."""
+    if padded.dtype.kind not in "iu" or weight.dtype.kind not in "iu":
+        return False
+    tile = exact_tile(padded, weight, dilation, groups)
+    return fft_error_bound(padded, weight, groups, tile) < EXACT_LIMIT
+
+
+class RoundingCheckFailed(ArithmeticError):
+    """An integer FFT result was further from an integer than the bound allows."""
+
+
+def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> np.ndarray:
+    """Valid cross-correlation of padded (C, Hp, Wp) with weight (K, C/g, kh, kw)
+    by overlap-save FFT tiles. Same contract as `direct.correlate_padded`.
+
+    float32 is transformed in float32 (numpy >= 2) and returned as float32;
+    an int64 problem is computed in float64, rounded, and returned as int64
+    (call `fft_is_exact` first).
+    """
+    integer = padded.dtype.kind in "iu"
+    real = np.float64 if integer or padded.dtype != np.float32 else np.float32
+    kernel = dilate(weight, dilation).astype(real)
+    filters, per_group, reach_h, reach_w = kernel.shape
+    reach = (reach_h, reach_w)
+    channels = padded.shape[0]
+    full_hw = (padded.shape[1] - reach_h + 1, padded.shape[2] - reach_w + 1)
+    out_hw = ((full_hw[0] - 1) // stride[0] + 1, (full_hw[1] - 1) // stride[1] + 1)
+    tile = choose_tile(full_hw, reach, channels + filters)
+    steps = (tile[0] - reach_h + 1, tile[1] - reach_w + 1)
+    out = np.empty((filters,) + out_hw, dtype=padded.dtype)
+
+    filters_per_group = filters // groups
+    spectrum_bytes = filters * per_group * tile[0] * (tile[1] // 2 + 1) * 2 * np.dtype(real).itemsize
+    keep_spectra = spectrum_bytes <= KERNEL_SPECTRA_BYTES
+
+    def spectra(k: int):
+        return np.conj(np.fft.rfft2(kernel[k], s=tile))
+
+    kept = [spectra(k) for k in range(filters)] if keep_spectra else None
+    origins = [(r, c) for r in range(0, full_hw[0], steps[0]) for c in range(0, full_hw[1], steps[1])]
+    progress = Progress(len(origins))
+    source = padded if not integer else padded.astype(np.float64)
+    worst_rounding = 0.0
+    for row, col in origins:
+        rows = min(steps[0], full_hw[0] - row)
+        cols = min(steps[1], full_hw[1] - col)
+        # the output rows and columns of this tile that the stride keeps
+        first_r = -(-row // stride[0]) * stride[0]
+        first_c = -(-col // stride[1]) * stride[1]
+        if first_r >= row + rows or first_c >= col + cols:
+            progress.advance()
+            continue
+        out_rows = slice(first_r // stride[0], (row + rows - 1) // stride[0] + 1)
+        out_cols = slice(first_c // stride[1], (col + cols - 1) // stride[1] + 1)
+        block = source[:, row : row + tile[0], col : col + tile[1]]
+        for g in range(groups):
+            x_spectrum = np.fft.rfft2(block[g * per_group : (g + 1) * per_group], s=tile)
+            for k in range(g * filters_per_group, (g + 1) * filters_per_group):
+                k_spectrum = kept[k] if kept is not None else spectra(k)
+                product = x_spectrum[0] * k_spectrum[0]
+                for c in range(1, per_group):
+                    product += x_spectrum[c] * k_spectrum[c]
+                values = np.fft.irfft2(product, s=tile)
+                values = values[first_r - row : rows : stride[0], first_c - col : cols : stride[1]]
+                if integer:
+                    rounded = np.rint(values)
+                    worst_rounding = max(worst_rounding, float(np.max(np.abs(values - rounded))))
+                    values = rounded
+                out[k, out_rows, out_cols] = values
+        progress.advance()
+    if worst_rounding > ROUNDING_CHECK:
+        raise RoundingCheckFailed(f"FFT result was {worst_rounding} from an integer")
+    return out

@@ -1,0 +1,91 @@
+"""The GEMM method: im2col in bands of output rows, one BLAS product per band.
+
+For a band of output rows, X_col (C/g * kh * kw rows, one column per output
+cell) is copied out of the padded input in a single strided copy, and
+``W_row @ X_col`` is written by BLAS straight into the output rows (no
+temporary). A band holds at most `band_bytes` of X_col (a few MB, so it is
+still in cache when BLAS packs it), which also bounds memory: a 2048x2048
+input with a 31x31 kernel would need a 31 GB X_col in one piece.
+
+Integers: int64 products go through float64 BLAS when every partial sum
+provably stays below 2**53 (max |x| times the largest sum of |w| over a
+filter): each product and each sum is then an integer that float64 holds
+exactly, in any order of summation, with or without fused multiply-add.
+Otherwise numpy's own exact int64 matmul is used; dtype object (Python
+integers, fractions) uses numpy's object matmul, which is exact too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .parallel import Progress
+
+BAND_BYTES = 4 * 2**20
+FLOAT64_EXACT = 2**53
+
+
+def output_hw(padded_hw, k_hw, stride, dilation) -> tuple[int, int]:
+    return tuple((padded_hw[a] - dilation[a] * (k_hw[a] - 1) - 1) // stride[a] + 1 for a in range(2))
+
+
+def float64_is_exact(padded: np.ndarray, weight: np.ndarray) -> bool:
+    """Whether an int64 correlation can run in float64 with every partial sum exact."""
+    if padded.dtype.kind not in "iu" or weight.dtype.kind not in "iu" or padded.size == 0:
+        return False
+    largest_x = max(abs(int(padded.max())), abs(int(padded.min())))
+    largest_l1 = int(np.abs(weight.reshape(weight.shape[0], -1)).sum(axis=1, dtype=object).max())
+    return largest_x * largest_l1 < FLOAT64_EXACT
+
+
+def compute_dtype(padded: np.ndarray, weight: np.ndarray):
+    """The dtype the products are computed in (float64 for provably exact int64)."""
+    if padded.dtype.kind in "iu" and float64_is_exact(padded, weight):
+        return np.dtype(np.float64)
+    return padded.dtype
+
+
+def band_rows(columns_per_row: int, itemsize: int, band_bytes: int) -> int:
+    return max(1, band_bytes // max(1, columns_per_row * itemsize))
+
+
+def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int, *,
+              band_bytes: int = BAND_BYTES) -> np.ndarray:
+    """Valid cross-correlation of padded (C, Hp, Wp) with weight (K, C/g, kh, kw)
+    as banded im2col products. Same contract as `direct.correlate_padded`."""
+    result_dtype = padded.dtype
+    work_dtype = compute_dtype(padded, weight)
+    source = padded.astype(work_dtype, copy=False)
+    weight = weight.astype(work_dtype, copy=False)
+    filters, per_group, kh, kw = weight.shape
+    out_h, out_w = output_hw(padded.shape[1:], (kh, kw), stride, dilation)
+    out = np.empty((filters, out_h, out_w), dtype=work_dtype)
+    filters_per_group = filters // groups
+    rows_of_x_col = per_group * kh * kw
+    rows = min(out_h, band_rows(rows_of_x_col * out_w, source.itemsize, band_bytes))
+    buffer = np.empty(rows_of_x_col * rows * out_w, dtype=work_dtype)
+    bands = list(range(0, out_h, rows))
+    progress = Progress(len(bands) * groups)
+    s_channel, s_row, s_col = source.strides
+    for g in range(groups):
+        group_input = source[g * per_group : (g + 1) * per_group]
+        first_filter, last_filter = g * filters_per_group, (g + 1) * filters_per_group
+        w_row = np.ascontiguousarray(weight[first_filter:last_filter].reshape(filters_per_group, rows_of_x_col))
+        for first in bands:
+            count = min(rows, out_h - first)
+            start = group_input[:, first * stride[0] :, :]
+            windows = as_strided(
+                start,
+                shape=(per_group, kh, kw, count, out_w),
+                strides=(s_channel, dilation[0] * s_row, dilation[1] * s_col, stride[0] * s_row, stride[1] * s_col),
+                writeable=False,
+            )
+            x_col = buffer[: rows_of_x_col * count * out_w].reshape(per_group, kh, kw, count, out_w)
+            np.copyto(x_col, windows)
+            target = out[first_filter:last_filter, first : first + count, :].reshape(filters_per_group, count * out_w)
+            np.matmul(w_row, x_col.reshape(rows_of_x_col, count * out_w), out=target)
+            progress.advance()
+    if work_dtype != result_dtype:
+        return out.astype(result_dtype)
+    return out

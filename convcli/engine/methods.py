@@ -1,0 +1,221 @@
+"""Choose how to compute a correlation, and compute it that way.
+
+Four ways give the same answer:
+
+- ``direct``: `fast_direct`, the cache-tiled sum of shifted views (threads over
+  bands; taps of 0 and +-1 cost nothing and little). Best for small kernels.
+- ``fft``: `fftconv`, overlap-save tiles through numpy.fft. Best for large
+  kernels. For integers only when its error bound proves exactness.
+- ``gemm``: `gemm`, banded im2col and one BLAS product per band. Best when
+  many channels meet many filters (CNN layers).
+- the reference `direct.correlate_padded`, for exact Python numbers (dtype
+  object), which no other method can keep exact, and for tiny problems.
+
+``auto`` works like ``scipy.signal.choose_conv_method`` but models every
+method's time from the problem's shape (not only the sizes: zero and +-1
+taps, channels and filters, stride, dtype, threads) with constants measured
+on a 2-core AMD EPYC (see benchmarks/sweep.py), and never trades exactness
+for speed: integer problems use the FFT only when exact, and the GEMM in
+float64 only when every partial sum stays below 2**53.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UsageError
+from .plan import Plan
+
+METHODS = ("auto", "direct", "fft", "gemm")
+
+# Modelled seconds per unit of work, measured by benchmarks/sweep.py --calibrate.
+DIRECT_SECONDS_PER_TAP = {"float32": 0.45e-9, "float64": 0.85e-9, "int64": 1.0e-9}  # per output and tap
+DIRECT_SECONDS_PER_CALL = 1.5e-6  # numpy call overhead, two calls per tap and band
+FFT_SECONDS_PER_UNIT = {"float32": 0.9e-9, "float64": 1.2e-9}  # per point-pass of fftconv.fft_cost
+GEMM_FLOPS = {"float32": 120e9, "float64": 55e9, "int64": 0.7e9, "object": 0.0}  # two flops per multiply-add
+GEMM_SECONDS_PER_COPY = {"float32": 0.25e-9, "float64": 0.45e-9}  # per X_col element written
+GEMM_SECONDS_PER_BAND = 15e-6
+THREAD_EFFICIENCY = 0.8
+TINY_WORK = 20_000  # multiply-adds under which any choice takes microseconds: use the direct path
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The method a computation will use, and why."""
+
+    method: str  # 'direct', 'fft', 'gemm' or 'reference'
+    reason: str
+    seconds: dict = field(default_factory=dict)  # modelled seconds of each method considered
+
+    @property
+    def estimated_seconds(self) -> float | None:
+        return self.seconds.get(self.method)
+
+
+def parse_method(value) -> str:
+    """'auto', 'direct', 'fft' or 'gemm'; the error lists them."""
+    key = str(value).strip().lower()
+    if key not in METHODS:
+        raise UsageError(f"method {value!r} is not one of {', '.join(METHODS)}")
+    return key
+
+
+def _kind(dtype) -> str:
+    dtype = np.dtype(dtype)
+    if dtype == object:
+        return "object"
+    if dtype.kind in "iu":
+        return "int64"
+    return "float32" if dtype == np.float32 else "float64"
+
+
+def _geometry(padded: np.ndarray, weight: np.ndarray, stride, dilation):
+    filters, per_group, kh, kw = weight.shape
+    reach = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    out_hw = ((padded.shape[1] - reach[0]) // stride[0] + 1, (padded.shape[2] - reach[1]) // stride[1] + 1)
+    return out_hw, reach
+
+
+def direct_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, threads: int) -> float:
+    """Modelled time of `fast_direct.correlate`."""
+    from . import fast_direct
+
+    out_hw, _ = _geometry(padded, weight, stride, dilation)
+    kind = _kind(padded.dtype)
+    per_tap = DIRECT_SECONDS_PER_TAP.get(kind, DIRECT_SECONDS_PER_TAP["int64"])
+    taps = fast_direct.effective_taps(weight)  # assumes finite floats, where zero taps are skipped
+    filters = weight.shape[0]
+    outputs = filters * out_hw[0] * out_hw[1]
+    rows, cols = fast_direct.band_shape(out_hw[1], padded.itemsize)
+    bands = filters * math.ceil(out_hw[0] / rows) * math.ceil(out_hw[1] / cols)
+    parallel = min(threads, bands)
+    speedup = 1 + (parallel - 1) * THREAD_EFFICIENCY
+    compute = outputs * taps * per_tap + bands * 2 * max(1.0, taps) * DIRECT_SECONDS_PER_CALL
+    return compute / speedup
+
+
+def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -> float:
+    """Modelled time of `fftconv.correlate`."""
+    from . import fftconv
+
+    kind = _kind(padded.dtype)
+    per_unit = FFT_SECONDS_PER_UNIT["float32" if kind == "float32" else "float64"]
+    return fftconv.fft_cost(padded.shape[1:], weight.shape, dilation, groups) * per_unit
+
+
+def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> float:
+    """Modelled time of `gemm.correlate`."""
+    from . import gemm
+
+    out_hw, _ = _geometry(padded, weight, stride, dilation)
+    filters, per_group, kh, kw = weight.shape
+    kind = _kind(gemm.compute_dtype(padded, weight))
+    columns = out_hw[0] * out_hw[1]
+    flops = 2.0 * filters * per_group * kh * kw * columns
+    copies = per_group * kh * kw * columns * groups
+    rate = GEMM_FLOPS.get(kind, 0.0)
+    if rate == 0.0:
+        return math.inf
+    rows = gemm.band_rows(per_group * kh * kw * out_hw[1], padded.itemsize, gemm.BAND_BYTES)
+    bands = groups * math.ceil(out_hw[0] / max(1, rows))
+    copy = GEMM_SECONDS_PER_COPY.get(kind, GEMM_SECONDS_PER_COPY["float64"])
+    return flops / rate + copies * copy + bands * GEMM_SECONDS_PER_BAND
+
+
+def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: int | None = None) -> Choice:
+    """The method for this plan and padded input, honouring an explicit request.
+
+    Raises UsageError when 'fft' is requested for an integer problem whose
+    exactness the FFT error bound cannot prove.
+    """
+    from . import fftconv
+    from .parallel import thread_count
+
+    requested = parse_method(requested)
+    weight = plan.weight
+    exact = plan.dtype is object or padded.dtype.kind in "iu"
+    if padded.dtype == object:
+        if requested == "fft":
+            raise UsageError(
+                "method 'fft' cannot keep these numbers exact (they need Python integers or fractions); "
+                "use method auto, direct or gemm"
+            )
+        return Choice("reference", "exact Python numbers (dtype object) always use the direct reference loop")
+    if requested == "fft":
+        if exact and not fftconv.fft_is_exact(padded, weight, plan.dilation, plan.groups):
+            bound = fftconv.fft_error_bound(padded, weight, plan.groups,
+                                            fftconv.exact_tile(padded, weight, plan.dilation, plan.groups))
+            raise UsageError(
+                f"method 'fft' cannot prove these integers exact (error bound {bound:.3g} is not below "
+                f"{fftconv.EXACT_LIMIT}); use method auto, direct or gemm, or give float input"
+            )
+        return Choice("fft", "requested")
+    if requested in ("direct", "gemm"):
+        return Choice(requested, "requested")
+    if plan.operation == "im2col_matmul":
+        return Choice("gemm", "im2col_matmul is the GEMM method unless another is requested")
+
+    out_hw, _ = _geometry(padded, weight, plan.stride, plan.dilation)
+    work = weight.shape[0] * weight[0].size * out_hw[0] * out_hw[1]
+    if work <= TINY_WORK:
+        return Choice("direct", f"tiny problem ({work} multiply-adds)")
+
+    threads = thread_count() if threads is None else threads
+    seconds = {
+        "direct": direct_seconds(padded, weight, plan.stride, plan.dilation, threads),
+        "gemm": gemm_seconds(padded, weight, plan.stride, plan.dilation, plan.groups),
+        "fft": fft_seconds(padded, weight, plan.dilation, plan.groups),
+    }
+    fastest = min(seconds, key=seconds.get)
+    if fastest == "fft" and exact and not fftconv.fft_is_exact(padded, weight, plan.dilation, plan.groups):
+        del seconds["fft"]
+        fastest = min(seconds, key=seconds.get)
+        return Choice(fastest, "fastest modelled method that is provably exact (the FFT error bound is too large)",
+                      seconds)
+    return Choice(fastest, "fastest modelled method", seconds)
+
+
+def correlate(plan: Plan, padded: np.ndarray, method: str = "auto") -> np.ndarray:
+    """The valid correlation of `padded` with the plan's weight, (K, H', W'),
+    in the plan's dtype, by the chosen method."""
+    choice = choose(plan, padded, method)
+    return run(choice.method, plan, padded)
+
+
+def run(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
+    """Compute by one named method: 'direct', 'fft', 'gemm' or 'reference'.
+
+    inf and nan propagate as in scipy.signal, without numpy's RuntimeWarnings
+    (the CLI warns about them once, itself).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _run_method(method, plan, padded)
+
+
+def _run_method(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
+    weight, stride, dilation, groups = plan.weight, plan.stride, plan.dilation, plan.groups
+    if method == "reference" or padded.dtype == object:
+        from .direct import correlate_padded
+
+        return correlate_padded(padded, weight, stride, dilation, groups)
+    if method == "direct":
+        from . import fast_direct
+
+        return fast_direct.correlate(padded, weight, stride, dilation, groups)
+    if method == "gemm":
+        from . import gemm
+
+        return gemm.correlate(padded, weight, stride, dilation, groups)
+    if method == "fft":
+        from . import fftconv
+
+        try:
+            return fftconv.correlate(padded, weight, stride, dilation, groups)
+        except fftconv.RoundingCheckFailed:  # never seen; the bound has a wide margin
+            from . import fast_direct
+
+            return fast_direct.correlate(padded, weight, stride, dilation, groups)
+    raise ValueError(f"unknown method {method!r}")

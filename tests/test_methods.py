@@ -1,0 +1,337 @@
+"""Every method gives the oracle's answer: scipy.signal for 2-D problems, the
+reference direct loop for multi-channel ones. Integers exactly, floats to a
+tight tolerance. Also the choice itself: the FFT is refused for integers its
+error bound cannot prove exact, and exact Python numbers never reach it.
+No timing is asserted anywhere."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal
+
+import convcli
+from convcli.engine import fast_direct, fftconv, gemm, methods
+from convcli.engine.api import padded_input
+from convcli.engine.direct import correlate_padded
+from convcli.engine.parallel import progress_hook
+from convcli.engine.plan import make_plan
+from convcli.errors import UsageError
+
+METHODS = ("direct", "fft", "gemm", "auto")
+SCIPY_BOUNDARY = {"fill": "fill", "wrap": "wrap", "symmetric": "symm"}
+RNG = np.random.default_rng(20261123)
+
+
+def reference(operation, x, kernel, **options):
+    """The answer of the direct reference loop, through the same plan."""
+    plan = make_plan(operation, x, kernel, **{k: v for k, v in options.items() if k != "bias"})
+    out = correlate_padded(padded_input(plan), plan.weight, plan.stride, plan.dilation, plan.groups)
+    if options.get("bias") is not None:
+        out = out + np.asarray(options["bias"]).reshape(-1, 1, 1).astype(out.dtype)
+    return out[0] if plan.output_2d else out
+
+
+def assert_close(result, expected, dtype=np.float64):
+    assert result.dtype == dtype
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(result, expected, rtol=0, atol=1e-11 * scale)
+
+
+# ---- 2-D against scipy.signal, every method, padding and boundary ----
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+@pytest.mark.parametrize("boundary", sorted(SCIPY_BOUNDARY))
+def test_integers_equal_scipy_exactly(method, mode, boundary):
+    x = RNG.integers(-100, 100, (23, 31))
+    k = RNG.integers(-20, 20, (5, 4))
+    options = dict(mode=mode, boundary=SCIPY_BOUNDARY[boundary], fillvalue=3)
+    ours = dict(padding=mode, boundary=boundary, fill_value=3, method=method)
+    for function, oracle in ((convcli.conv2d, signal.convolve2d), (convcli.correlate2d, signal.correlate2d)):
+        result = function(x, k, **ours)
+        assert result.dtype == np.int64
+        np.testing.assert_array_equal(result, oracle(x, k, **options))
+    np.testing.assert_array_equal(convcli.im2col_matmul(x, k, **ours), signal.correlate2d(x, k, **options))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+@pytest.mark.parametrize("boundary", sorted(SCIPY_BOUNDARY))
+def test_floats_match_scipy(method, mode, boundary):
+    x = RNG.standard_normal((29, 26))
+    k = RNG.standard_normal((6, 7))
+    options = dict(mode=mode, boundary=SCIPY_BOUNDARY[boundary], fillvalue=0.5)
+    ours = dict(padding=mode, boundary=boundary, fill_value=0.5, method=method)
+    assert_close(convcli.conv2d(x, k, **ours), signal.convolve2d(x, k, **options))
+    assert_close(convcli.correlate2d(x, k, **ours), signal.correlate2d(x, k, **options))
+
+
+def test_large_problems_take_each_fast_path_and_match_scipy():
+    """Sizes where 'auto' picks the tiled direct path, the FFT, and the
+    exact-integer FFT (with several overlap-save tiles)."""
+    x = RNG.standard_normal((300, 700))
+    k3 = RNG.standard_normal((3, 3))
+    plan = make_plan("correlate2d", x, k3)
+    assert methods.choose(plan, padded_input(plan)).method == "direct"
+    np.testing.assert_array_equal(convcli.correlate2d(x, k3), signal.correlate2d(x, k3, "valid"))
+
+    k31 = RNG.standard_normal((31, 25))
+    plan = make_plan("correlate2d", x, k31)
+    assert methods.choose(plan, padded_input(plan)).method == "fft"
+    assert_close(convcli.correlate2d(x, k31, padding="same"), signal.correlate2d(x, k31, "same"))
+
+    xi = RNG.integers(-100, 100, (400, 900))
+    ki = RNG.integers(-100, 100, (31, 31))
+    plan = make_plan("correlate2d", xi, ki)
+    assert methods.choose(plan, padded_input(plan)).method == "fft"
+    tile = fftconv.exact_tile(padded_input(plan), plan.weight, plan.dilation, plan.groups)
+    assert tile[0] < 400 + 30 or tile[1] < 900 + 30  # really tiled
+    result = convcli.correlate2d(xi, ki)
+    assert result.dtype == np.int64
+    np.testing.assert_array_equal(result, signal.correlate2d(xi, ki, "valid"))
+
+
+# ---- multi-channel, stride, dilation, groups against the reference ----
+
+
+@st.composite
+def layers(draw, dtype):
+    groups = draw(st.integers(1, 3))
+    per_group = draw(st.integers(1, 3))
+    filters = groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    height = draw(st.integers(dilation[0] * (kh - 1) + 1, 14))
+    width = draw(st.integers(dilation[1] * (kw - 1) + 1, 14))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    shape_x, shape_w = (groups * per_group, height, width), (filters, per_group, kh, kw)
+    if dtype == np.int64:
+        x, w = rng.integers(-60, 60, shape_x), rng.integers(-9, 10, shape_w)
+        w[rng.random(shape_w) < 0.3] = 0  # zero taps are skipped
+        w[rng.random(shape_w) < 0.2] = -1  # and +-1 taps added
+    else:
+        x, w = rng.standard_normal(shape_x).astype(dtype), rng.standard_normal(shape_w).astype(dtype)
+    padding = draw(st.sampled_from(["valid", "same", 1, (0, 2, 1, 0)]))
+    boundary = draw(st.sampled_from(["fill", "wrap", "symmetric", "reflect", "replicate"]))
+    if boundary == "reflect" and padding != "valid":
+        boundary = "fill" if min(height, width) < 3 else boundary
+    bias = rng.integers(-5, 5, filters) if draw(st.booleans()) else None
+    return x, w, dict(padding=padding, boundary=boundary, stride=stride, dilation=dilation, groups=groups, bias=bias)
+
+
+@settings(max_examples=60, deadline=None)
+@given(layer=layers(np.int64), method=st.sampled_from(METHODS), operation=st.sampled_from(["correlate2d", "conv2d"]))
+def test_multichannel_integers_equal_the_reference_exactly(layer, method, operation):
+    x, w, options = layer
+    try:
+        expected = reference(operation, x, w, **options)
+    except convcli.errors.ShapeError:
+        return
+    result = getattr(convcli, operation)(x, w, method=method, **options)
+    assert result.dtype == np.int64
+    np.testing.assert_array_equal(result, expected)
+    if operation == "correlate2d":
+        np.testing.assert_array_equal(convcli.im2col_matmul(x, w, method=method, **options), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(layer=layers(np.float32), method=st.sampled_from(METHODS))
+def test_float32_stays_float32_and_matches_the_reference(layer, method):
+    x, w, options = layer
+    options["bias"] = None if options["bias"] is None else options["bias"].astype(np.float32)
+    try:
+        expected = reference("correlate2d", x, w, **options)
+    except convcli.errors.ShapeError:
+        return
+    result = convcli.correlate2d(x, w, method=method, **options)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result, expected, rtol=0, atol=2e-5 * max(1.0, float(np.abs(expected).max())))
+
+
+def test_each_path_directly_on_awkward_geometry():
+    """Bands smaller than a row, tiles smaller than the input, strides and
+    dilation together, against the reference loop."""
+    x = RNG.integers(-9, 9, (4, 40, 37))
+    w = RNG.integers(-3, 4, (6, 2, 3, 5))
+    for stride, dilation in (((1, 1), (1, 1)), ((2, 3), (1, 1)), ((1, 2), (3, 2)), ((3, 1), (2, 1))):
+        expected = correlate_padded(x, w, stride, dilation, 2)
+        np.testing.assert_array_equal(fast_direct.correlate(x, w, stride, dilation, 2, band_bytes=8), expected)
+        np.testing.assert_array_equal(fast_direct.correlate(x, w, stride, dilation, 2, threads=3), expected)
+        np.testing.assert_array_equal(gemm.correlate(x, w, stride, dilation, 2, band_bytes=1), expected)
+        np.testing.assert_array_equal(fftconv.correlate(x, w, stride, dilation, 2), expected)
+
+
+def test_threads_give_bit_identical_floats():
+    x = RNG.standard_normal((1, 300, 257))
+    w = RNG.standard_normal((1, 1, 3, 3))
+    one = fast_direct.correlate(x, w, (1, 1), (1, 1), 1, threads=1, band_bytes=4096)
+    two = fast_direct.correlate(x, w, (1, 1), (1, 1), 1, threads=2, band_bytes=4096)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(one[0], signal.correlate2d(x[0], w[0, 0], "valid"))
+
+
+def test_zero_taps_still_propagate_inf_and_nan_like_scipy():
+    x = RNG.standard_normal((9, 9))
+    x[4, 4] = np.inf
+    x[1, 7] = np.nan
+    k = np.array([[0.0, 1.0, 0.0], [2.0, 0.0, -1.0], [0.0, 0.5, 0.0]])
+    expected = signal.correlate2d(x, k, "valid")
+    result = convcli.correlate2d(x, k, method="direct")
+    np.testing.assert_array_equal(np.isnan(result), np.isnan(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(result[finite], expected[finite], rtol=1e-15)
+
+
+# ---- the choice: exactness first ----
+
+
+def _plan(x, k, **options):
+    plan = make_plan("correlate2d", x, k, **options)
+    return plan, padded_input(plan)
+
+
+def test_fft_bound_refuses_integers_it_cannot_prove_exact():
+    k = RNG.integers(-100, 100, (31, 31))
+    small = RNG.integers(-100, 100, (300, 300))
+    plan, padded = _plan(small, k)
+    assert fftconv.fft_is_exact(padded, plan.weight, plan.dilation, plan.groups)
+    assert methods.choose(plan, padded).method == "fft"
+
+    huge = small * 2**30  # products still fit int64, but float64 cannot hold them exactly
+    plan, padded = _plan(huge, k)
+    assert plan.dtype is np.int64
+    assert not fftconv.fft_is_exact(padded, plan.weight, plan.dilation, plan.groups)
+    choice = methods.choose(plan, padded)
+    assert choice.method in ("direct", "gemm") and "fft" not in choice.seconds
+    with pytest.raises(UsageError, match=r"method 'fft' cannot prove these integers exact \(error bound"):
+        methods.choose(plan, padded, "fft")
+    result = convcli.correlate2d(huge, k)
+    assert result.dtype == np.int64
+    np.testing.assert_array_equal(result, signal.correlate2d(small, k, "valid") * 2**30)
+
+
+def test_fft_bound_is_sound_where_it_allows_the_fft():
+    """Scale the data up to just under the bound's limit: the FFT result,
+    rounded, is still exactly scipy's integer result, and the rounding
+    residue is far below 1/2."""
+    x = RNG.integers(-1000, 1000, (200, 200))
+    k = RNG.integers(-1000, 1000, (21, 21))
+    tile = fftconv.exact_tile(x[None], k[None, None], (1, 1), 1)
+    unit = fftconv.fft_error_bound(x[None], k[None, None], 1, tile)
+    scale = int(fftconv.EXACT_LIMIT / unit * 0.9)
+    assert scale > 1
+    big = x * scale
+    assert fftconv.fft_is_exact(big[None], k[None, None], (1, 1), 1)
+    result = convcli.correlate2d(big, k, method="fft")
+    np.testing.assert_array_equal(result, signal.correlate2d(x, k, "valid") * scale)
+    raw = np.fft.irfft2(np.fft.rfft2(big, s=(256, 256)) * np.conj(np.fft.rfft2(k, s=(256, 256))), s=(256, 256))
+    assert np.max(np.abs(raw - np.rint(raw))) < 0.25
+
+
+def test_fft_error_bound_grows_with_the_norms():
+    x = RNG.integers(-50, 50, (1, 64, 64))
+    k = RNG.integers(-50, 50, (1, 1, 9, 9))
+    base = fftconv.fft_error_bound(x, k, 1, (64, 64))
+    assert fftconv.fft_error_bound(3 * x, k, 1, (64, 64)) == pytest.approx(3 * base)
+    assert fftconv.fft_error_bound(x, 5 * k, 1, (64, 64)) == pytest.approx(5 * base)
+    assert fftconv.fft_error_bound(x, k, 1, (128, 128)) > base
+    x_norm, k_norm = np.sqrt(np.sum(x.astype(float) ** 2)), np.sqrt(np.sum(k.astype(float) ** 2))
+    levels = np.log2(64 * 64) + 2 + 1
+    assert base == pytest.approx(x_norm * k_norm * 2.0**-53 * 24 * levels, rel=1e-6)
+
+
+def test_exact_python_numbers_never_reach_the_fft():
+    x = RNG.integers(-9, 9, (40, 40)).astype(object) * 2**70
+    k = RNG.integers(-9, 9, (15, 15))
+    plan, padded = _plan(x, k)
+    assert padded.dtype == object
+    for requested in ("auto", "direct", "gemm"):
+        assert methods.choose(plan, padded, requested).method == "reference"
+    with pytest.raises(UsageError, match="method 'fft' cannot keep these numbers exact"):
+        convcli.correlate2d(x, k, method="fft")
+    expected = signal.correlate2d((x // 2**70).astype(np.int64), k, "valid").astype(object) * 2**70
+    assert (convcli.correlate2d(x, k, method="gemm") == expected).all()
+
+    fractions = np.array([[Fraction(1, 3), Fraction(1, 6)], [Fraction(1, 6), Fraction(1, 3)]], dtype=object)
+    plan, padded = _plan(RNG.integers(0, 9, (30, 30)), fractions)
+    assert methods.choose(plan, padded).method == "reference"
+
+
+def test_gemm_keeps_integers_exact_beyond_float64():
+    x = RNG.integers(-2**46, 2**46, (3, 12, 12))
+    w = RNG.integers(-200, 200, (4, 3, 3, 3))
+    assert not gemm.float64_is_exact(x, w)
+    assert gemm.compute_dtype(x, w) == np.int64
+    np.testing.assert_array_equal(convcli.im2col_matmul(x, w), reference("correlate2d", x, w))
+    small = x // 2**36
+    assert gemm.float64_is_exact(small, w)
+    result = convcli.im2col_matmul(small, w)
+    assert result.dtype == np.int64
+    np.testing.assert_array_equal(result, reference("correlate2d", small, w))
+
+
+def test_auto_picks_gemm_for_a_cnn_layer_and_gemm_for_im2col_matmul():
+    x = RNG.standard_normal((32, 40, 40)).astype(np.float32)
+    w = RNG.standard_normal((32, 32, 3, 3)).astype(np.float32)
+    plan, padded = _plan(x, w)
+    assert methods.choose(plan, padded).method == "gemm"
+    plan = make_plan("im2col_matmul", x[:1, :8, :8], w[:1, :1])
+    assert methods.choose(plan, padded_input(plan)).method == "gemm"
+
+
+def test_tiny_problems_use_the_direct_path():
+    plan, padded = _plan(np.ones((5, 5), int), np.ones((3, 3), int))
+    assert methods.choose(plan, padded).method == "direct"
+
+
+def test_unknown_method_is_a_usage_error_listing_the_methods():
+    with pytest.raises(UsageError, match=r"^method 'fastest' is not one of auto, direct, fft, gemm$"):
+        convcli.correlate2d([[1, 2], [3, 4]], [[1]], method="fastest")
+
+
+def test_a_failed_rounding_check_falls_back_to_the_direct_path(monkeypatch):
+    def fails(*args, **kwargs):
+        raise fftconv.RoundingCheckFailed("simulated")
+
+    monkeypatch.setattr(fftconv, "correlate", fails)
+    x, k = RNG.integers(-9, 9, (20, 20)), RNG.integers(-9, 9, (5, 5))
+    np.testing.assert_array_equal(convcli.correlate2d(x, k, method="fft"), signal.correlate2d(x, k, "valid"))
+
+
+# ---- fast FFT lengths and progress ----
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 97, 128, 1000, 1025, 2078, 4099])
+def test_fast_lengths_are_even_smooth_and_long_enough(n):
+    five = fftconv.next_fast_len(n)
+    assert five >= n and five % 2 == 0 and fftconv.smoothness(five) == 5
+    assert all(m % 2 or fftconv.smoothness(m) != 5 for m in range(max(n, 2), five))
+    fast = fftconv.fast_len(n)
+    assert n <= fast <= five and fast % 2 == 0 and fftconv.smoothness(fast) in (5, 7, 11)
+
+
+def test_choose_tile_covers_the_output():
+    for out_hw, reach in (((2018, 2018), (31, 31)), ((10, 500), (3, 63)), ((1, 1), (64, 64))):
+        tile = fftconv.choose_tile(out_hw, reach, 2)
+        assert tile[0] >= reach[0] and tile[1] >= reach[1]
+        assert fftconv.smoothness(tile[0]) and fftconv.smoothness(tile[1])
+
+
+@pytest.mark.parametrize("method", ["direct", "fft", "gemm"])
+def test_progress_hook_sees_every_unit(method):
+    seen = []
+    token = progress_hook.set(lambda done, total: seen.append((done, total)))
+    try:
+        convcli.correlate2d(RNG.standard_normal((3, 120, 90)), RNG.standard_normal((2, 3, 9, 9)), method=method)
+    finally:
+        progress_hook.reset(token)
+    assert seen and seen[-1][0] == seen[-1][1]
+    assert [done for done, _ in seen] == list(range(1, len(seen) + 1))
