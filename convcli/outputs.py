@@ -40,6 +40,9 @@ def format_number(value, precision: int | None = None) -> str:
     number = float(value)
     if precision is not None and np.isfinite(number):
         return format(number, f".{precision}g")
+    if isinstance(value, np.float32):
+        # float32's own shortest form: 0.1, not the float64 widening 0.10000000149011612
+        return str(value)
     return repr(number)
 
 
@@ -61,6 +64,8 @@ def _json_value(value, precision):
     number = float(value)
     if precision is not None and np.isfinite(number):
         return float(format(number, f".{precision}g"))
+    if isinstance(value, np.float32) and np.isfinite(number):
+        return float(str(value))
     return number
 
 

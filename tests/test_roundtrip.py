@@ -57,3 +57,13 @@ def test_cli_result_read_back_by_the_cli(fmt, tmp_path, capsys):
     assert main(["correlate2d", spec, "[[[[1, 1], [1, 1]], [[1, 0], [0, -1]]]]", "-o", str(target)]) == 0
     assert main(["correlate2d", str(target), "[[[1]]]", "--format", "json"]) == 0
     assert capsys.readouterr().out == "[[[12, 16], [24, 28]]]\n"
+
+
+def test_float32_prints_its_own_shortest_form(tmp_path, capsys):
+    source = tmp_path / "x.npy"
+    np.save(source, np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32))
+    assert main(["correlate2d", str(source), "1", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == "0.1,0.2\n0.3,0.4\n"
+    target = tmp_path / "y.npy"
+    assert main(["correlate2d", str(source), "1", "-o", str(target)]) == 0
+    assert np.load(target).dtype == np.float32
