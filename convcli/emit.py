@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conventions import (BOUNDARY_TRANSLATION, axis_pads, check_tf_atrous, engine_padding, numpy_pads,
-                          parse_like, resolve_pads)
+from .conventions import BOUNDARY_TRANSLATION, engine_padding, numpy_pads, parse_like, resolve_pads
 from .engine.plan import Plan, effective_size, make_plan
 from .errors import UsageError
 
@@ -111,10 +110,10 @@ class Problem:
         return None if self.plan.bias is None else np.asarray(self.plan.bias)
 
     def pads_comment(self, prefix: str) -> str:
-        t, b, l, r = self.pads
+        top, bottom, left, right = self.pads
         rule = f"filled with {self.fill}" if self.boundary == "fill" else f"filled by the {self.boundary} rule"
         source = f"pad for {self.word!r} --like {self.like}" if self.word else "pad"
-        return f"{prefix} {source}: rows {t} above, {b} below; columns {l} left, {r} right; {rule}"
+        return f"{prefix} {source}: rows {top} above, {bottom} below; columns {left} left, {right} right; {rule}"
 
 
 def emit_program(library: str, operation: str, x, kernel, *, padding="valid", boundary="fill", fill_value=0,
@@ -164,12 +163,18 @@ def emit_program(library: str, operation: str, x, kernel, *, padding="valid", bo
         )
     word = padding.strip().lower() if isinstance(padding, str) and padding.strip().lower() in ("valid", "same", "full") else None
     problem = Problem(plan, word, parse_like(like))
-    return EMITTERS[key](problem).rstrip("\n") + "\n"
+    if key in EMITTERS:
+        program = EMITTERS[key](problem)
+    else:
+        from .emit_frameworks import FRAMEWORK_EMITTERS
+
+        program = FRAMEWORK_EMITTERS[key](problem)
+    return program.rstrip("\n") + "\n"
 
 
 # ---------------------------------------------------------------- literals
 
-def _py_number(value) -> str:
+def py_number(value) -> str:
     if isinstance(value, int):
         return str(value)
     if math.isnan(value):
@@ -179,20 +184,20 @@ def _py_number(value) -> str:
     return repr(float(value))
 
 
-def _py_nested(values, indent: str = "") -> str:
+def py_nested(values, indent: str = "") -> str:
     if not isinstance(values, list):
-        return _py_number(values)
-    inline = "[" + ", ".join(_py_nested(v) for v in values) + "]"
+        return py_number(values)
+    inline = "[" + ", ".join(py_nested(v) for v in values) + "]"
     if len(inline) + len(indent) <= 88 or not isinstance(values[0], list):
         return inline
     inner = indent + "    "
-    return "[\n" + "".join(f"{inner}{_py_nested(v, inner)},\n" for v in values) + indent + "]"
+    return "[\n" + "".join(f"{inner}{py_nested(v, inner)},\n" for v in values) + indent + "]"
 
 
-def _py_array(name: str, array: np.ndarray, make: str, dtype: str | None, comment: str = "") -> str:
+def py_array(name: str, array: np.ndarray, make: str, dtype: str | None, comment: str = "") -> str:
     dtype_text = f", dtype={dtype}" if dtype else ""
     tail = f"  # {comment}" if comment else ""
-    return f"{name} = {make}({_py_nested(array.tolist())}{dtype_text}){tail}"
+    return f"{name} = {make}({py_nested(array.tolist())}{dtype_text}){tail}"
 
 
 def _slice(stride, leading: int = 0) -> str:
@@ -201,7 +206,7 @@ def _slice(stride, leading: int = 0) -> str:
     return "[" + ":, " * leading + f"::{stride[0]}, ::{stride[1]}]"
 
 
-def _float_exact_check(p: Problem, library: str) -> None:
+def exact_in_float64(p: Problem, library: str) -> None:
     """Refuse integer problems that float64 arithmetic could round."""
     if not p.integer:
         return
@@ -217,11 +222,11 @@ def _bias_lines(p: Problem, make: str, dtype: str | None) -> list[str]:
     if p.bias is None:
         return []
     if p.two_d:
-        return [f"bias = {_py_number(p.bias.tolist()[0])}"]
-    return [_py_array("bias", p.bias, make, dtype, "one value per output channel")]
+        return [f"bias = {py_number(p.bias.tolist()[0])}"]
+    return [py_array("bias", p.bias, make, dtype, "one value per output channel")]
 
 
-def _own_mode_note(p: Problem, library: str, call: str) -> list[str]:
+def own_mode_note(p: Problem, library: str, call: str) -> list[str]:
     """A comment: the library's own one-liner equals this, or its own 'same' differs."""
     if p.word is None:
         return []
@@ -232,9 +237,21 @@ def _own_mode_note(p: Problem, library: str, call: str) -> list[str]:
         return []
     if own == tuple(p.pads):
         return [f"# {call}"] if call else []
-    t, b, l, r = own
-    return [f"# {library}'s own {p.word!r} would pad {t} above, {b} below, {l} left, {r} right here; "
+    top, bottom, left, right = own
+    return [f"# {library}'s own {p.word!r} would pad {top} above, {bottom} below, {left} left, {right} right here; "
             f"add --like {library} for that"]
+
+
+def check_pad_sizes(p: Problem, library: str, rule: str, strict: bool) -> None:
+    if p.boundary != rule:
+        return
+    height, width = p.plan.x.shape[1:]
+    top, bottom, left, right = p.pads
+    largest = (max(top, bottom) - height, max(left, right) - width)
+    if max(largest) >= 0 if strict else max(largest) > 0:
+        limit = "smaller than" if strict else "at most"
+        raise UsageError(f"--emit-code {library}: {library} needs {rule} pads {limit} the input "
+                         f"({height}x{width}), got (top, bottom, left, right) {tuple(p.pads)}")
 
 
 # ---------------------------------------------------------------- scipy
@@ -242,10 +259,10 @@ def _own_mode_note(p: Problem, library: str, call: str) -> list[str]:
 def _np_pad(p: Problem, source: str = "x") -> list[str]:
     if not p.padded:
         return [f"padded = {source}"]
-    t, b, l, r = p.pads
-    widths = f"(({t}, {b}), ({l}, {r}))" if p.two_d else f"((0, 0), ({t}, {b}), ({l}, {r}))"
+    top, bottom, left, right = p.pads
+    widths = f"(({top}, {bottom}), ({left}, {right}))" if p.two_d else f"((0, 0), ({top}, {bottom}), ({left}, {right}))"
     mode = BOUNDARY_TRANSLATION[p.boundary]["numpy"]
-    extra = f", constant_values={_py_number(p.fill)}" if mode == "constant" else ""
+    extra = f", constant_values={py_number(p.fill)}" if mode == "constant" else ""
     return [p.pads_comment("#"), f'padded = np.pad({source}, {widths}, mode="{mode}"{extra})']
 
 
@@ -268,11 +285,11 @@ def _scipy(p: Problem) -> str:
     dtype = "np.float32" if p.float32 else None
     lines = ["import numpy as np", "from scipy import signal", ""]
     if p.two_d or p.depthwise:
-        lines += [_py_array("x", p.x, "np.array", dtype, "(C, H, W)" if p.depthwise else ""),
-                  _py_array("kernel", p.kernel2d, "np.array", dtype)]
+        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)" if p.depthwise else ""),
+                  py_array("kernel", p.kernel2d, "np.array", dtype)]
     else:
-        lines += [_py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
-                  _py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
+        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
+                  py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
     lines += _bias_lines(p, "np.array", dtype) + [""]
     lines += _np_dilate(p, "kernel" if (p.two_d or p.depthwise) else "weight")
     lines += _np_pad(p)
@@ -300,7 +317,7 @@ def _scipy(p: Problem) -> str:
         ]
     if p.bias is not None:
         lines.append("result = result + bias" + ("" if p.two_d else "[:, None, None]"))
-    lines += _own_mode_note(p, "scipy", _scipy_call(p))
+    lines += own_mode_note(p, "scipy", _scipy_call(p))
     lines.append("print(result.tolist())")
     return "\n".join(lines)
 
@@ -319,7 +336,7 @@ def _scipy_call(p: Problem) -> str:
         if p.boundary != "fill":
             options += f', boundary="{BOUNDARY_TRANSLATION[p.boundary]["scipy"]}"'
         elif p.fill != 0:
-            options += f", fillvalue={_py_number(p.fill)}"
+            options += f", fillvalue={py_number(p.fill)}"
     return f"the same as {function}(x, kernel, {options})"
 
 
@@ -336,11 +353,11 @@ def _numpy(p: Problem) -> str:
     lines = ["import numpy as np", "from numpy.lib.stride_tricks import sliding_window_view", ""]
     single = p.two_d or p.depthwise
     if single:
-        lines += [_py_array("x", p.x, "np.array", dtype, "(C, H, W)" if p.depthwise else ""),
-                  _py_array("kernel", p.kernel2d, "np.array", dtype)]
+        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)" if p.depthwise else ""),
+                  py_array("kernel", p.kernel2d, "np.array", dtype)]
     else:
-        lines += [_py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
-                  _py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
+        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
+                  py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
     lines += _bias_lines(p, "np.array", dtype) + [""]
     lines += _np_pad(p)
     name = "kernel" if single else "weight"
@@ -400,7 +417,7 @@ def _numpy_im2col(p: Problem) -> list[str]:
 def _numpy_1d(p: Problem) -> str:
     dtype = "np.float32" if p.float32 else None
     lines = ["import numpy as np", "",
-             _py_array("x", p.x[0], "np.array", dtype), _py_array("kernel", p.kernel2d[0], "np.array", dtype)]
+             py_array("x", p.x[0], "np.array", dtype), py_array("kernel", p.kernel2d[0], "np.array", dtype)]
     lines += _bias_lines(p, "np.array", dtype) + [""]
     if p.dilation[1] > 1:
         d = p.dilation[1]
@@ -409,7 +426,7 @@ def _numpy_1d(p: Problem) -> str:
                   "kernel = dilated"]
     if p.padded:
         mode = BOUNDARY_TRANSLATION[p.boundary]["numpy"]
-        extra = f", constant_values={_py_number(p.fill)}" if mode == "constant" else ""
+        extra = f", constant_values={py_number(p.fill)}" if mode == "constant" else ""
         lines += [p.pads_comment("#"), f'padded = np.pad(x, ({p.pads[2]}, {p.pads[3]}), mode="{mode}"{extra})']
     else:
         lines.append("padded = x")
@@ -434,246 +451,4 @@ def _numpy_1d(p: Problem) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- torch
-
-TORCH_MODES = {"fill": "constant", "wrap": "circular", "reflect": "reflect", "replicate": "replicate"}
-
-
-def _torch(p: Problem) -> str:
-    if p.boundary not in TORCH_MODES:
-        raise UsageError("--emit-code torch: torch has no 'symmetric' padding (F.pad modes: constant, reflect, "
-                         "replicate, circular)")
-    _check_pad_sizes(p, "torch", "reflect", strict=True)
-    _check_pad_sizes(p, "torch", "wrap", strict=False)
-    _float_exact_check(p, "torch")
-    dtype = "torch.float32" if p.float32 else "torch.float64"
-    lines = ["import torch", "import torch.nn.functional as F", ""]
-    groups = p.plan.groups
-    if p.two_d:
-        lines += [_py_array("x", p.x, "torch.tensor", dtype), _py_array("kernel", p.kernel2d, "torch.tensor", dtype),
-                  "x, weight = x[None, None], kernel[None, None]  # (batch, channels, H, W) and (K, C, kh, kw)"]
-    elif p.depthwise:
-        lines += [_py_array("x", p.x, "torch.tensor", dtype, "(C, H, W)"),
-                  _py_array("kernel", p.kernel2d, "torch.tensor", dtype),
-                  f"x, weight = x[None], kernel.expand({p.plan.x.shape[0]}, 1, *kernel.shape)"
-                  "  # the same kernel on each channel: groups=C"]
-    else:
-        lines += [_py_array("x", p.x, "torch.tensor", dtype, "(C, H, W)"),
-                  _py_array("weight", p.weight, "torch.tensor", dtype, "(K, C/groups, kh, kw)"),
-                  "x = x[None]  # a batch of one"]
-    if p.bias is not None:
-        values = p.bias.tolist()
-        lines.append(f"bias = torch.tensor({_py_nested(values)}, dtype={dtype})")
-    lines.append("")
-    if p.flip:
-        lines.append("weight = torch.flip(weight, dims=(-2, -1))  # F.conv2d correlates; convolution flips the kernel")
-    if p.padded:
-        t, b, l, r = p.pads
-        mode = TORCH_MODES[p.boundary]
-        value = f", value={_py_number(float(p.fill))}" if mode == "constant" else ""
-        lines += [p.pads_comment("#"), f'padded = F.pad(x, ({l}, {r}, {t}, {b}), mode="{mode}"{value})'
-                  "  # (left, right, top, bottom)"]
-    else:
-        lines.append("padded = x")
-    bias = "bias" if p.bias is not None else "None"
-    index = "[0, 0]" if p.two_d else "[0]"
-    if p.operation == "im2col_matmul" and groups == 1 and not p.depthwise:
-        out_h, out_w = p.plan.output_hw
-        kh, kw = p.plan.weight.shape[2:]
-        lines += [
-            f"x_col = F.unfold(padded, kernel_size=({kh}, {kw}), dilation={p.dilation}, stride={p.stride})[0]"
-            "  # (C*kh*kw, H'*W')",
-            "w_row = weight.reshape(len(weight), -1)  # (K, C*kh*kw)",
-            f"result = (w_row @ x_col).reshape(-1, {out_h}, {out_w})",
-        ]
-        if p.bias is not None:
-            lines.append("result = result + bias[:, None, None]")
-        if p.two_d:
-            lines.append("result = result[0]")
-    else:
-        group_text = f", groups={p.plan.x.shape[0] if p.depthwise else groups}" if (p.depthwise or groups > 1) else ""
-        lines.append(f"result = F.conv2d(padded, weight, {bias}, stride={p.stride}, dilation={p.dilation}"
-                     f"{group_text}){index}")
-    lines += _torch_note(p)
-    lines.append("print(result.to(torch.int64).tolist())" if p.integer else "print(result.tolist())")
-    return "\n".join(lines)
-
-
-def _torch_note(p: Problem) -> list[str]:
-    if p.operation == "im2col_matmul":
-        return []
-    if not p.padded:
-        return []
-    t, b, l, r = p.pads
-    if p.boundary == "fill" and p.fill == 0:
-        if p.word == "same" and p.stride == (1, 1):
-            own = resolve_pads("torch", p.operation, "same", p.plan.x.shape[1:], p.plan.weight.shape[2:],
-                               p.stride, p.dilation)
-            if own == tuple(p.pads):
-                return ['# the same as F.conv2d(x, weight, padding="same", ...) on the unpadded x']
-        if t == b and l == r:
-            return [f"# the same as F.conv2d(x, weight, padding=({t}, {l}), ...) on the unpadded x"]
-    return _own_mode_note(p, "torch", "") if p.word == "same" and p.stride == (1, 1) else []
-
-
-def _check_pad_sizes(p: Problem, library: str, rule: str, strict: bool) -> None:
-    if p.boundary != rule:
-        return
-    height, width = p.plan.x.shape[1:]
-    t, b, l, r = p.pads
-    too_big = max(t, b) >= height or max(l, r) >= width if strict else max(t, b) > height or max(l, r) > width
-    if too_big:
-        limit = "smaller than" if strict else "at most"
-        raise UsageError(f"--emit-code {library}: {library} needs {rule} pads {limit} the input "
-                         f"({height}x{width}), got (top, bottom, left, right) {tuple(p.pads)}")
-
-
-# ---------------------------------------------------------------- tf
-
-TF_MODES = {"fill": "CONSTANT", "reflect": "REFLECT", "symmetric": "SYMMETRIC"}
-
-
-def _tf(p: Problem) -> str:
-    if p.boundary not in TF_MODES:
-        raise UsageError(f"--emit-code tf: tf.pad has no {p.boundary!r} mode (its modes: CONSTANT, REFLECT, SYMMETRIC)")
-    if p.plan.groups > 1 and not p.depthwise:
-        raise UsageError(f"--emit-code tf: grouped convolution (groups={p.plan.groups}) is not emitted for tf; "
-                         "use --emit-code torch")
-    check_tf_atrous("tf", p.stride, p.dilation)
-    _check_pad_sizes(p, "tf", "reflect", strict=True)
-    _check_pad_sizes(p, "tf", "symmetric", strict=False)
-    _float_exact_check(p, "tf")
-    dtype = "tf.float32" if p.float32 else "tf.float64"
-    t, b, l, r = p.pads
-    lines = ["import tensorflow as tf", ""]
-    if p.two_d or p.depthwise:
-        lines += [_py_array("x", p.x, "tf.constant", dtype, "(C, H, W)" if p.depthwise else "(H, W)"),
-                  _py_array("kernel", p.kernel2d, "tf.constant", dtype)]
-        name = "kernel"
-    else:
-        lines += [_py_array("x", p.x, "tf.constant", dtype, "(C, H, W)"),
-                  _py_array("weight", p.weight, "tf.constant", dtype, "(K, C, kh, kw)")]
-        name = "weight"
-    if p.bias is not None:
-        lines.append(f"bias = tf.constant({_py_nested(p.bias.tolist())}, dtype={dtype})")
-    lines.append("")
-    if p.flip:
-        axes = "[0, 1]" if name == "kernel" else "[2, 3]"
-        lines.append(f"{name} = tf.reverse({name}, axis={axes})  # tf correlates; convolution flips the kernel")
-    if p.padded:
-        widths = f"[[{t}, {b}], [{l}, {r}]]" if p.two_d else f"[[0, 0], [{t}, {b}], [{l}, {r}]]"
-        mode = TF_MODES[p.boundary]
-        value = f", constant_values={_py_number(float(p.fill))}" if mode == "CONSTANT" else ""
-        lines += [p.pads_comment("#"), f'padded = tf.pad(x, {widths}, mode="{mode}"{value})']
-    else:
-        lines.append("padded = x")
-    options = f'strides={p.stride}, padding="VALID", dilations={p.dilation}'
-    if p.operation == "im2col_matmul":
-        lines.append("# im2col-matmul gives exactly this correlation, computed as one matrix product")
-    if p.two_d:
-        lines.append(f"result = tf.nn.convolution(padded[None, :, :, None], kernel[:, :, None, None], {options})"
-                     "[0, :, :, 0]  # NHWC and HWIO")
-    elif p.depthwise:
-        channels = p.plan.x.shape[0]
-        lines += [
-            "nhwc = tf.transpose(padded, [1, 2, 0])[None]",
-            f"filters = tf.tile(kernel[:, :, None, None], [1, 1, {channels}, 1])  # the same kernel on each channel",
-            f"result = tf.nn.depthwise_conv2d(nhwc, filters, strides=[1, {p.stride[0]}, {p.stride[1]}, 1], "
-            f'padding="VALID", dilations={p.dilation})[0]',
-        ]
-    else:
-        lines += [
-            "nhwc = tf.transpose(padded, [1, 2, 0])[None]",
-            "hwio = tf.transpose(weight, [2, 3, 1, 0])",
-            f"result = tf.nn.convolution(nhwc, hwio, {options})[0]",
-        ]
-    if p.bias is not None:
-        lines.append("result = result + bias")
-    if not p.two_d:
-        lines.append("result = tf.transpose(result, [2, 0, 1])  # back to (K, H', W')")
-    if p.word == "same" and p.boundary == "fill" and p.fill == 0 and p.operation != "im2col_matmul":
-        own = resolve_pads("tf", p.operation, "same", p.plan.x.shape[1:], p.plan.weight.shape[2:], p.stride, p.dilation)
-        if own == tuple(p.pads):
-            lines.append('# the same as padding="SAME" on the unpadded x')
-        else:
-            lines += _own_mode_note(p, "tf", "")
-    lines.append("print(tf.cast(result, tf.int64).numpy().tolist())" if p.integer
-                 else "print(result.numpy().tolist())")
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- matlab
-
-MATLAB_MODES = {"wrap": "circular", "symmetric": "symmetric", "replicate": "replicate"}
-
-
-def _m_number(value) -> str:
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Inf" if value > 0 else "-Inf"
-    return repr(float(value))
-
-
-def _m_matrix(array: np.ndarray) -> str:
-    rows = [" ".join(_m_number(v) for v in row) for row in array.tolist()]
-    inline = "[" + "; ".join(rows) + "]"
-    if len(inline) <= 80:
-        return inline
-    return "[\n" + "".join(f"    {row}\n" for row in rows) + "]"
-
-
-def _matlab(p: Problem) -> str:
-    if not p.two_d:
-        raise UsageError("--emit-code matlab writes 2-D problems (one matrix, one kernel); "
-                         "use --emit-code numpy or torch for channels")
-    if p.boundary == "reflect":
-        raise UsageError("--emit-code matlab: MATLAB's padarray has no 'reflect' (edge not repeated); "
-                         "its rules are symmetric, replicate, circular and a number")
-    _float_exact_check(p, "matlab")
-    height, width = p.x.shape
-    t, b, l, r = p.pads
-    lines = [f"% convcli {p.operation.replace('_', '-')}, computed in MATLAB", f"A = {_m_matrix(p.x)};",
-             f"B = {_m_matrix(p.kernel2d)};"]
-    if p.bias is not None:
-        lines.append(f"bias = {_m_number(p.bias.tolist()[0])};")
-    if p.dilation != (1, 1):
-        dh, dw = p.dilation
-        eh, ew = p.reach
-        lines += [f"% dilation {dh},{dw}: spread the taps out with zeros between them",
-                  f"D = zeros({eh}, {ew});", f"D(1:{dh}:end, 1:{dw}:end) = B;", "B = D;"]
-    if not p.padded:
-        lines.append("P = A;")
-    elif p.boundary == "fill":
-        size = f"{height + t + b}, {width + l + r}"
-        fill = "zeros(" + size + ")" if p.fill == 0 else f"repmat({_m_number(p.fill)}, {size})"
-        lines += [p.pads_comment("%"), f"P = {fill};", f"P({t + 1}:{t + height}, {l + 1}:{l + width}) = A;"]
-    else:
-        mode = MATLAB_MODES[p.boundary]
-        lines += [p.pads_comment("%") + " (padarray: Image Processing Toolbox; Octave: pkg load image)",
-                  f"P = padarray(padarray(A, [{t} {l}], '{mode}', 'pre'), [{b} {r}], '{mode}', 'post');"]
-    if p.flip:
-        lines.append("C = conv2(P, B, 'valid');  % conv2 flips B in both directions")
-    else:
-        lines.append("C = filter2(B, P, 'valid');  % filter2 correlates: B is used as given")
-    if p.stride != (1, 1):
-        lines.append(f"C = C(1:{p.stride[0]}:end, 1:{p.stride[1]}:end);  % stride {p.stride[0]},{p.stride[1]}")
-    if p.bias is not None:
-        lines.append("C = C + bias;")
-    if (p.word and p.boundary == "fill" and p.fill == 0 and p.stride == (1, 1) and p.dilation == (1, 1)
-            and p.operation != "im2col_matmul"):
-        own = tuple(v for a in range(2) for v in axis_pads("matlab", p.operation, p.word, p.x.shape[a],
-                                                           p.kernel2d.shape[a]))
-        call = f"conv2(A, B, '{p.word}')" if p.flip else f"filter2(B, A, '{p.word}')"
-        if own == tuple(p.pads):
-            lines.append(f"% the same as {call}")
-        else:
-            lines.append(f"% MATLAB's own {call} would pad {own[0]} above, {own[1]} below, {own[2]} left, "
-                         f"{own[3]} right; add --like matlab for that")
-    lines.append("disp(C)")
-    return "\n".join(lines)
-
-
-EMITTERS = {"scipy": _scipy, "numpy": _numpy, "torch": _torch, "tf": _tf, "matlab": _matlab}
+EMITTERS = {"scipy": _scipy, "numpy": _numpy}
