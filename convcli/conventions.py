@@ -276,6 +276,7 @@ def describe() -> str:
         "'full' pads e-1 on both sides everywhere ('full' has no torch or tf spelling: it is padding=e-1);",
         "'valid' pads nothing, except numpy, which swaps a kernel longer than its input.",
         "Worked: [1 2 3 4 5 6] with kernel [1 10], padding same:",
+        "",
     ]
     lines += _table(
         ["--like", "conv2d", "correlate2d"],

@@ -290,6 +290,8 @@ def render_text(report: ShapeReport) -> str:
     lines = [head]
     for axis in report.axes:
         lines.append(f"{axis.name}  pads {axis.pad_before} before, {axis.pad_after} after   {axis.formula}")
+    if report.library == "numpy":
+        lines.append("numpy: each axis as np.convolve/np.correlate on one row ('same' is max(n, k) long)")
     lines.append("every --like: " + " | ".join(f"{lib} {text}" for lib, text in report.comparison))
     return "\n".join(lines) + "\n"
 
