@@ -50,6 +50,7 @@ ExactOpt = Annotated[bool, typer.Option("--exact", help="Keep fractions such as 
 TRACE_FORMATS = ("text", "markdown", "latex")
 LikeOpt = Annotated[Optional[str], typer.Option("--like", help="Pad and align as scipy (default), numpy, matlab, torch or tf do (see `convcli conventions`).", show_default=False)]
 EmitCodeOpt = Annotated[Optional[str], typer.Option("--emit-code", help="Print a program computing this result in scipy, numpy, torch, tf or matlab, instead of the result.", show_default=False)]
+MethodOpt = Annotated[str, typer.Option("--method", help="auto (the fastest exact method), direct, fft or gemm; all give the same answer.")]
 
 
 @dataclass
@@ -262,8 +263,13 @@ def _operation(
     exact: bool = False,
     like: Optional[str] = None,
     emit_code: Optional[str] = None,
+    method: str = "auto",
 ) -> None:
     from . import engine
+    from .engine.methods import parse_method
+    from .progress import computing
+
+    method = parse_method(method)
 
     _refuse_output_over_input(request.path, [input_spec, kernel_spec])
     _check_trace_output(trace, request)
@@ -280,7 +286,8 @@ def _operation(
                                             dilation=dilation, boundary=boundary)
     computed = options if exact else dict(options, fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
     function = getattr(engine, operation)
-    result = function(x if exact else _inexact(x), kernel if exact else _inexact(kernel), **computed)
+    with computing(operation, request.no_color):
+        result = function(x if exact else _inexact(x), kernel if exact else _inexact(kernel), **computed, method=method)
     if trace is not None:
         _show_trace(operation, x, kernel, options, trace, request)
     emit(result, request, title=operation)
@@ -314,11 +321,13 @@ def conv2d_command(
     exact: ExactOpt = False,
     like: LikeOpt = None,
     emit_code: EmitCodeOpt = None,
+    method: MethodOpt = "auto",
 ) -> None:
     """True convolution: flip the kernel in both axes, then slide it (scipy.signal.convolve2d)."""
     _operation("conv2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
                dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code)
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
+               method=method)
 
 
 @app.command("correlate2d")
@@ -343,11 +352,13 @@ def correlate2d_command(
     exact: ExactOpt = False,
     like: LikeOpt = None,
     emit_code: EmitCodeOpt = None,
+    method: MethodOpt = "auto",
 ) -> None:
     """Cross-correlation: slide the kernel as given, no flip. What CNN layers compute."""
     _operation("correlate2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
                dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code)
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
+               method=method)
 
 
 @app.command("im2col-matmul")
@@ -372,11 +383,13 @@ def im2col_command(
     exact: ExactOpt = False,
     like: LikeOpt = None,
     emit_code: EmitCodeOpt = None,
+    method: MethodOpt = "auto",
 ) -> None:
     """Cross-correlation as one matrix product, W_row @ X_col (equals correlate2d)."""
     _operation("im2col_matmul", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
                dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code)
+               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
+               method=method)
 
 
 @app.command("conv1x1")
@@ -560,7 +573,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     try:
-        result = app(args=args, prog_name="convcli", standalone_mode=False)
+        from .quick import parse
+
+        fast = parse(app, args)  # plain operation commands skip Typer's costly parameter setup
+        result = fast() if fast is not None else app(args=args, prog_name="convcli", standalone_mode=False)
     except ConvcliError as error:
         if debug:
             raise

@@ -131,7 +131,6 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
     Raises UsageError when 'fft' is requested for an integer problem whose
     exactness the FFT error bound cannot prove.
     """
-    from . import fftconv
     from .parallel import thread_count
 
     requested = parse_method(requested)
@@ -145,6 +144,8 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
             )
         return Choice("reference", "exact Python numbers (dtype object) always use the direct reference loop")
     if requested == "fft":
+        from . import fftconv
+
         if exact and not fftconv.fft_is_exact(padded, weight, plan.dilation, plan.groups):
             bound = fftconv.fft_error_bound(padded, weight, plan.groups,
                                             fftconv.exact_tile(padded, weight, plan.dilation, plan.groups))
@@ -170,6 +171,8 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
         "fft": fft_seconds(padded, weight, plan.dilation, plan.groups),
     }
     fastest = min(seconds, key=seconds.get)
+    from . import fftconv
+
     if fastest == "fft" and exact and not fftconv.fft_is_exact(padded, weight, plan.dilation, plan.groups):
         del seconds["fft"]
         fastest = min(seconds, key=seconds.get)

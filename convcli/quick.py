@@ -1,0 +1,291 @@
+"""A fast lane through the CLI for plain operation commands.
+
+Typer builds a pydantic validator for every parameter of the command it runs,
+which costs more than importing numpy (about 0.2 s on a 2-core machine) and
+dominates a small job such as ``convcli conv2d in.csv k.csv > out.csv``.
+This module reads such a command line itself and calls the same command
+function with the same keyword arguments Typer would pass, so every check,
+message and output stays the one ``cli.py`` defines.
+
+It only takes command lines it understands completely: a known operation, its
+positional arguments, and options spelled exactly as declared, each at most
+once, with values that do not look like options. Anything else (help,
+--version, unknown or repeated options, a value Typer would have to convert
+and might reject) returns None, and the caller runs Typer as usual, which
+then produces the usual result or error.
+
+Two lanes. `parse` still imports cli.py (and so Typer, ~40 ms) and calls the
+command function itself, so it needs no copy of any logic. `main`, the
+console script's entry point, first tries the narrower `plain_command`: an
+operation with geometry options and CSV/TSV/JSON on stdout, which it runs
+without importing Typer at all, mirroring ``cli._operation`` step by step;
+tests/test_quick.py runs every such command line both ways and compares
+stdout, stderr and exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import typing
+
+FAST_COMMANDS = ("conv2d", "correlate2d", "im2col-matmul", "conv1x1")
+
+
+@functools.lru_cache(maxsize=8)
+def _signature(callback):
+    """(positional parameter names, {option spelling: (name, kind)}) of a command."""
+    from typer.models import ArgumentInfo, OptionInfo
+
+    hints = typing.get_type_hints(callback, include_extras=True)
+    positional: list[str] = []
+    options: dict[str, tuple[str, str]] = {}
+    for name, hint in hints.items():
+        if name == "return":
+            continue
+        if typing.get_origin(hint) is not typing.Annotated:
+            return None
+        base, *extras = typing.get_args(hint)
+        info = next((e for e in extras if isinstance(e, (ArgumentInfo, OptionInfo))), None)
+        if info is None or getattr(info, "callback", None) is not None:
+            return None
+        kind = _kind(base)
+        if kind is None:
+            return None
+        if isinstance(info, ArgumentInfo):
+            if kind != "str":
+                return None
+            positional.append(name)
+            continue
+        if info.envvar or info.prompt or info.parser is not None or info.is_eager:
+            return None
+        # with Annotated, Typer takes a string "default" as the first spelling
+        spellings = list(info.param_decls or ())
+        if isinstance(info.default, str) and info.default.startswith("-"):
+            spellings.insert(0, info.default)
+        if not spellings:
+            if kind == "flag":
+                return None  # Typer would add a --no- form
+            spellings = ["--" + name.replace("_", "-")]
+        for spelling in spellings:
+            if "/" in spelling or not spelling.startswith("-"):
+                return None
+            options[spelling] = (name, kind)
+    return tuple(positional), options
+
+
+def _kind(annotation) -> str | None:
+    if annotation is str:
+        return "str"
+    if annotation is bool:
+        return "flag"
+    if annotation is int:
+        return "int"
+    if typing.get_origin(annotation) is typing.Union:
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return _kind(members[0])
+    return None
+
+
+def _looks_like_option(text: str) -> bool:
+    if not text.startswith("-") or text == "-":
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
+
+
+def parse(app, args: list[str]):
+    """A zero-argument callable running the command of `args`, or None when
+    Typer should handle this command line."""
+    if not args or args[0] not in FAST_COMMANDS:
+        return None
+    callback = next((c.callback for c in app.registered_commands if c.name == args[0]), None)
+    if callback is None:
+        return None
+    signature = _signature(callback)
+    if signature is None:
+        return None
+    positional_names, options = signature
+    values: dict[str, object] = {}
+    positional: list[str] = []
+    rest = args[1:]
+    index = 0
+    while index < len(rest):
+        token = rest[index]
+        index += 1
+        if token == "-" or not token.startswith("-"):
+            positional.append(token)
+            continue
+        spelling, has_value, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if spelling not in options:
+            return None
+        name, kind = options[spelling]
+        if name in values:
+            return None
+        if kind == "flag":
+            if has_value:
+                return None
+            values[name] = True
+            continue
+        if not has_value:
+            if index >= len(rest) or _looks_like_option(rest[index]):
+                return None
+            value = rest[index]
+            index += 1
+        if kind == "int":
+            if not value.strip().lstrip("-").isdigit():
+                return None
+            value = int(value)
+        values[name] = value
+    if len(positional) != len(positional_names):
+        return None
+    values.update(zip(positional_names, positional))
+    return functools.partial(callback, **values)
+
+
+# ---- the plain lane: no Typer import ----
+
+PLAIN_COMMANDS = {"conv2d": "conv2d", "correlate2d": "correlate2d", "im2col-matmul": "im2col_matmul"}
+PLAIN_OPTIONS = {
+    "--padding": "padding", "-p": "padding",
+    "--boundary": "boundary", "-b": "boundary",
+    "--fill-value": "fill_value",
+    "--stride": "stride", "-s": "stride",
+    "--dilation": "dilation", "-d": "dilation",
+    "--groups": "groups", "-g": "groups",
+    "--bias": "bias",
+    "--method": "method",
+    "--format": "format", "-f": "format",
+}
+PLAIN_DEFAULTS = {"padding": "valid", "boundary": "fill", "fill_value": "0", "stride": "1", "dilation": "1",
+                  "groups": "1", "bias": None, "method": "auto", "format": None}
+PLAIN_FORMATS = ("csv", "tsv", "json")
+
+
+def plain_command(args: list[str]):
+    """(operation, input, kernel, options) for a command line the plain lane
+    runs exactly as cli.py would, or None."""
+    if not args or args[0] not in PLAIN_COMMANDS:
+        return None
+    values = dict(PLAIN_DEFAULTS)
+    given: set[str] = set()
+    positional: list[str] = []
+    rest = args[1:]
+    index = 0
+    while index < len(rest):
+        token = rest[index]
+        index += 1
+        if token == "-" or not token.startswith("-"):
+            positional.append(token)
+            continue
+        spelling, has_value, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        name = PLAIN_OPTIONS.get(spelling)
+        if name is None or name in given:
+            return None
+        if not has_value:
+            if index >= len(rest) or _looks_like_option(rest[index]):
+                return None
+            value = rest[index]
+            index += 1
+        given.add(name)
+        values[name] = value
+    if len(positional) != 2:
+        return None
+    if values["format"] is None and sys.stdout.isatty():
+        return None  # a Rich table: the full CLI
+    if values["format"] is not None and values["format"] not in PLAIN_FORMATS:
+        return None
+    return PLAIN_COMMANDS[args[0]], positional[0], positional[1], values
+
+
+def _file_part(spec: str) -> str:
+    if not os.path.exists(spec) and ":" in spec:
+        return spec.rsplit(":", 1)[0]
+    return spec
+
+
+def _warn_non_finite(array, name: str) -> None:
+    import numpy as np
+
+    if array.dtype.kind != "f":
+        return
+    nan_count = int(np.isnan(array).sum())
+    inf_count = int(np.isinf(array).sum())
+    if nan_count or inf_count:
+        parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
+        sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); results that touch them are NaN or infinite\n")
+
+
+def _inexact(value):
+    from fractions import Fraction
+
+    import numpy as np
+
+    if isinstance(value, Fraction):
+        return float(value) if value.denominator != 1 else int(value)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
+            return value.astype(np.float64)
+    return value
+
+
+def run_plain(operation: str, input_spec: str, kernel_spec: str, values: dict) -> None:
+    """cli._operation for the plain lane's options, step for step."""
+    from . import engine, outputs
+    from .engine.methods import parse_method
+    from .errors import UsageError
+    from .inputs import read_array
+    from .progress import computing
+
+    method = parse_method(values["method"])
+    pairs = [(input_spec, "input"), (kernel_spec, "kernel")]
+    if sum(1 for spec, _ in pairs if spec == "-") > 1:
+        raise UsageError("only one argument can be read from stdin (-)")
+    arrays = [read_array(spec, role=role) for spec, role in pairs]
+    for array, (spec, role) in zip(arrays, pairs):
+        _warn_non_finite(array, role if spec == "-" or not os.path.exists(_file_part(spec)) else spec)
+    x, kernel = arrays
+    fill = read_array(values["fill_value"], role="fill value").reshape(-1)
+    if fill.size != 1:
+        raise UsageError(f"fill value must be one number, got {values['fill_value']!r}")
+    bias = None if values["bias"] is None else read_array(values["bias"], role="bias").reshape(-1)
+    options = dict(padding=values["padding"], boundary=values["boundary"], fill_value=_inexact(fill[0]),
+                   stride=values["stride"], dilation=values["dilation"], groups=values["groups"], bias=_inexact(bias))
+    with computing(operation):
+        result = getattr(engine, operation)(_inexact(x), _inexact(kernel), **options, method=method)
+    sys.stdout.write(outputs.render_text(result, values["format"] or "csv", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: the plain lane when it applies, else cli.main."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    plain = plain_command(args)
+    if plain is None:
+        from .cli import main as full_main
+
+        return full_main(args)
+    from .errors import ConvcliError
+
+    try:
+        run_plain(*plain)
+    except ConvcliError as error:
+        sys.stderr.write(f"Error: {' '.join(str(error).split())}\n")
+        return error.exit_code
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 141
+    except KeyboardInterrupt:
+        sys.stderr.write("Error: interrupted\n")
+        return 130
+    except MemoryError:
+        sys.stderr.write("Error: out of memory; the problem is too large for this machine\n")
+        return 1
+    return 0
