@@ -142,8 +142,9 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
         progress.advance()
 
     work_size = out.size * max(1, sum(len(t) for t in tap_lists) // max(1, filters))
-    use_threads = thread_count() if threads is None else threads
-    if work_size < MIN_THREADED_WORK:
+    if work_size < MIN_THREADED_WORK or len(units) == 1:
         use_threads = 1
+    else:
+        use_threads = thread_count() if threads is None else threads
     run_parallel(work, units, use_threads)
     return out

@@ -76,6 +76,7 @@ def next_fast_len(n: int) -> int:
         n += 1
 
 
+@functools.lru_cache(maxsize=1024)
 def length_cost(n: int) -> float:
     """Relative cost of one FFT pass of length n, per point: log2(n) times a
     factor for 7/11-smooth lengths, which pocketfft runs slower."""
@@ -127,9 +128,15 @@ def _tiles(span: int, step: int) -> int:
     return -(-span // step)
 
 
-def tile_cost(tile, out_hw, reach, transforms: int) -> float:
+CALL_UNITS = 2e4  # Python and numpy overhead of one transform call, in point-passes (~10 us)
+PRODUCT_CALL_UNITS = 8e3  # ... of one spectrum product (~4 us)
+
+
+def tile_cost(tile, out_hw, reach, transforms: int, pairs: int = 1) -> float:
     """Model of the time, in units of one FFT point-pass, for tiles of
-    `tile` = (T1, T2) to cover a stride-1 output of `out_hw`."""
+    `tile` = (T1, T2) to cover a stride-1 output of `out_hw`, with
+    `transforms` forward and inverse transforms and `pairs` (filter,
+    channel) spectrum products per tile."""
     steps = (tile[0] - reach[0] + 1, tile[1] - reach[1] + 1)
     if min(steps) < 1:
         return math.inf
@@ -137,37 +144,44 @@ def tile_cost(tile, out_hw, reach, transforms: int) -> float:
     points = tile[0] * tile[1]
     per_point = length_cost(tile[0]) + length_cost(tile[1])
     cache = 1.0 if points * 16 <= 4 * 2**20 else 1.35  # one complex tile beyond L3-per-core share
-    return count * (transforms * points * per_point * cache + 3e4)  # + Python overhead per tile
+    transform = transforms * (points * per_point * cache + CALL_UNITS)
+    products = pairs * (points * 0.75 + PRODUCT_CALL_UNITS)  # complex multiply-adds on half the points
+    return count * (transform + products)
 
 
 @functools.lru_cache(maxsize=256)
-def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2) -> tuple[int, int]:
+def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2, pairs: int = 1) -> tuple[int, int]:
     """The tile (T1, T2) of least modelled cost for a stride-1 output `out_hw`."""
     needed = (out_hw[0] + reach[0] - 1, out_hw[1] + reach[1] - 1)
     best, best_cost = None, math.inf
     columns = _tile_candidates(needed[1], reach[1])
     for t1 in _tile_candidates(needed[0], reach[0]):
         for t2 in columns:
-            cost = tile_cost((t1, t2), out_hw, reach, transforms)
+            cost = tile_cost((t1, t2), out_hw, reach, transforms, pairs) + spectra_cost((t1, t2), pairs)
             if cost < best_cost:
                 best, best_cost = (t1, t2), cost
     return best
 
 
-def fft_cost(padded_hw, weight_shape, dilation, groups) -> float:
-    """Modelled cost (FFT point-passes) of `correlate` on this problem."""
+def spectra_cost(tile, pairs: int) -> float:
+    """The kernels' spectra, made once per call."""
+    return pairs * (tile[0] * tile[1] * (length_cost(tile[0]) + length_cost(tile[1])) + CALL_UNITS)
+
+
+def _problem(weight_shape, dilation, groups, padded_hw):
     filters, per_group, kh, kw = weight_shape
     reach = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     out_hw = (padded_hw[0] - reach[0] + 1, padded_hw[1] - reach[1] + 1)
-    channels = per_group * groups
-    transforms = channels + filters  # forward per channel, inverse per filter
-    tile = choose_tile(out_hw, reach, transforms)
-    cost = tile_cost(tile, out_hw, reach, transforms)
-    steps = (tile[0] - reach[0] + 1, tile[1] - reach[1] + 1)
-    count = _tiles(out_hw[0], steps[0]) * _tiles(out_hw[1], steps[1])
-    products = filters * per_group * count * tile[0] * tile[1] * 0.5 * 1.5  # complex multiply-adds
-    spectra = filters * per_group * tile[0] * tile[1] * (length_cost(tile[0]) + length_cost(tile[1]))
-    return cost + products + spectra
+    transforms = per_group * groups + filters  # forward per channel, inverse per filter
+    return reach, out_hw, transforms, filters * per_group
+
+
+@functools.lru_cache(maxsize=256)
+def fft_cost(padded_hw: tuple, weight_shape: tuple, dilation: tuple, groups: int) -> float:
+    """Modelled cost (FFT point-passes) of `correlate` on this problem."""
+    reach, out_hw, transforms, pairs = _problem(weight_shape, dilation, groups, padded_hw)
+    tile = choose_tile(out_hw, reach, transforms, pairs)
+    return tile_cost(tile, out_hw, reach, transforms, pairs) + spectra_cost(tile, pairs)
 
 
 def fft_error_bound(padded: np.ndarray, weight: np.ndarray, groups: int, tile) -> float:
@@ -189,10 +203,8 @@ def fft_error_bound(padded: np.ndarray, weight: np.ndarray, groups: int, tile) -
 
 def exact_tile(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> tuple[int, int]:
     """The tile `correlate` would use (the error bound depends on it)."""
-    filters, per_group, kh, kw = weight.shape
-    reach = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
-    out_hw = (padded.shape[1] - reach[0] + 1, padded.shape[2] - reach[1] + 1)
-    return choose_tile(out_hw, reach, per_group * groups + filters)
+    reach, out_hw, transforms, pairs = _problem(weight.shape, tuple(dilation), groups, padded.shape[1:])
+    return choose_tile(out_hw, reach, transforms, pairs)
 
 
 def fft_is_exact(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> bool:
@@ -223,7 +235,7 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     channels = padded.shape[0]
     full_hw = (padded.shape[1] - reach_h + 1, padded.shape[2] - reach_w + 1)
     out_hw = ((full_hw[0] - 1) // stride[0] + 1, (full_hw[1] - 1) // stride[1] + 1)
-    tile = choose_tile(full_hw, reach, channels + filters)
+    tile = choose_tile(full_hw, reach, channels + filters, filters * per_group)
     steps = (tile[0] - reach_h + 1, tile[1] - reach_w + 1)
     out = np.empty((filters,) + out_hw, dtype=padded.dtype)
 

@@ -33,13 +33,16 @@ METHODS = ("auto", "direct", "fft", "gemm")
 
 # Modelled seconds per unit of work, measured by benchmarks/sweep.py --calibrate.
 DIRECT_SECONDS_PER_TAP = {"float32": 0.45e-9, "float64": 0.85e-9, "int64": 1.0e-9}  # per output and tap
-DIRECT_SECONDS_PER_CALL = 1.5e-6  # numpy call overhead, two calls per tap and band
-FFT_SECONDS_PER_UNIT = {"float32": 0.9e-9, "float64": 1.2e-9}  # per point-pass of fftconv.fft_cost
+DIRECT_SECONDS_PER_CALL = 3e-6  # numpy call overhead, two calls per tap and band
+FFT_SECONDS_PER_UNIT = {"float32": 0.35e-9, "float64": 0.45e-9}  # per point-pass of fftconv.fft_cost
 GEMM_FLOPS = {"float32": 120e9, "float64": 55e9, "int64": 0.7e9, "object": 0.0}  # two flops per multiply-add
-GEMM_SECONDS_PER_COPY = {"float32": 0.25e-9, "float64": 0.45e-9}  # per X_col element written
+GEMM_SECONDS_PER_COPY = {"float32": 0.3e-9, "float64": 0.5e-9}  # per X_col element written and read
 GEMM_SECONDS_PER_BAND = 15e-6
-THREAD_EFFICIENCY = 0.8
+FIXED_SECONDS = {"direct": 30e-6, "fft": 120e-6, "gemm": 40e-6}  # per call: set-up, planning, Python
+THREAD_EFFICIENCY = 0.7
+THREADS_PAY_FROM = 4e6  # outputs; below this, bands in threads gained nothing measurable
 TINY_WORK = 20_000  # multiply-adds under which any choice takes microseconds: use the direct path
+TINY_TAPS = 64  # ... provided the kernel is small (the direct path makes two numpy calls per tap)
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,9 @@ def direct_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, thr
     rows, cols = fast_direct.band_shape(out_hw[1], padded.itemsize)
     bands = filters * math.ceil(out_hw[0] / rows) * math.ceil(out_hw[1] / cols)
     parallel = min(threads, bands)
-    speedup = 1 + (parallel - 1) * THREAD_EFFICIENCY
+    speedup = 1 + (parallel - 1) * THREAD_EFFICIENCY * min(1.0, outputs / THREADS_PAY_FROM)
     compute = outputs * taps * per_tap + bands * 2 * max(1.0, taps) * DIRECT_SECONDS_PER_CALL
-    return compute / speedup
+    return FIXED_SECONDS["direct"] + compute / speedup
 
 
 def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -> float:
@@ -103,7 +106,8 @@ def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -
 
     kind = _kind(padded.dtype)
     per_unit = FFT_SECONDS_PER_UNIT["float32" if kind == "float32" else "float64"]
-    return fftconv.fft_cost(padded.shape[1:], weight.shape, dilation, groups) * per_unit
+    cost = fftconv.fft_cost(tuple(padded.shape[1:]), tuple(weight.shape), tuple(dilation), groups)
+    return FIXED_SECONDS["fft"] + cost * per_unit
 
 
 def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> float:
@@ -122,7 +126,20 @@ def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, group
     rows = gemm.band_rows(per_group * kh * kw * out_hw[1], padded.itemsize, gemm.BAND_BYTES)
     bands = groups * math.ceil(out_hw[0] / max(1, rows))
     copy = GEMM_SECONDS_PER_COPY.get(kind, GEMM_SECONDS_PER_COPY["float64"])
-    return flops / rate + copies * copy + bands * GEMM_SECONDS_PER_BAND
+    return FIXED_SECONDS["gemm"] + flops / rate + copies * copy + bands * GEMM_SECONDS_PER_BAND
+
+
+def modelled_seconds(plan: Plan, padded: np.ndarray, *, threads: int | None = None) -> dict:
+    """The cost model's time for each of 'direct', 'gemm' and 'fft'."""
+    from .parallel import thread_count
+
+    threads = thread_count() if threads is None else threads
+    weight = plan.weight
+    return {
+        "direct": direct_seconds(padded, weight, plan.stride, plan.dilation, threads),
+        "gemm": gemm_seconds(padded, weight, plan.stride, plan.dilation, plan.groups),
+        "fft": fft_seconds(padded, weight, plan.dilation, plan.groups),
+    }
 
 
 def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: int | None = None) -> Choice:
@@ -131,8 +148,6 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
     Raises UsageError when 'fft' is requested for an integer problem whose
     exactness the FFT error bound cannot prove.
     """
-    from .parallel import thread_count
-
     requested = parse_method(requested)
     weight = plan.weight
     exact = plan.dtype is object or padded.dtype.kind in "iu"
@@ -161,15 +176,10 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
 
     out_hw, _ = _geometry(padded, weight, plan.stride, plan.dilation)
     work = weight.shape[0] * weight[0].size * out_hw[0] * out_hw[1]
-    if work <= TINY_WORK:
+    if work <= TINY_WORK and weight[0].size <= TINY_TAPS:
         return Choice("direct", f"tiny problem ({work} multiply-adds)")
 
-    threads = thread_count() if threads is None else threads
-    seconds = {
-        "direct": direct_seconds(padded, weight, plan.stride, plan.dilation, threads),
-        "gemm": gemm_seconds(padded, weight, plan.stride, plan.dilation, plan.groups),
-        "fft": fft_seconds(padded, weight, plan.dilation, plan.groups),
-    }
+    seconds = modelled_seconds(plan, padded, threads=threads)
     fastest = min(seconds, key=seconds.get)
     from . import fftconv
 
