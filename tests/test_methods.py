@@ -170,6 +170,18 @@ def test_each_path_directly_on_awkward_geometry():
         np.testing.assert_array_equal(fftconv.correlate(x, w, stride, dilation, 2), expected)
 
 
+def test_gemm_on_outputs_narrower_than_the_kernel():
+    """X_col is built transposed when out_w < kw; same answers."""
+    x = RNG.integers(-9, 9, (4, 30, 14))
+    w = RNG.integers(-3, 4, (6, 2, 5, 11))
+    for stride, dilation in (((1, 1), (1, 1)), ((2, 1), (1, 1)), ((1, 2), (2, 1))):
+        expected = correlate_padded(x, w, stride, dilation, 2)
+        assert expected.shape[2] < 11
+        np.testing.assert_array_equal(gemm.correlate(x, w, stride, dilation, 2, band_bytes=500), expected)
+    xf, wf = RNG.standard_normal((64, 64)), RNG.standard_normal((63, 63))
+    assert_close(convcli.correlate2d(xf, wf, method="gemm"), signal.correlate2d(xf, wf, "valid"))
+
+
 def test_threads_give_bit_identical_floats():
     x = RNG.standard_normal((1, 300, 257))
     w = RNG.standard_normal((1, 1, 3, 3))

@@ -128,44 +128,47 @@ def _tiles(span: int, step: int) -> int:
     return -(-span // step)
 
 
-CALL_UNITS = 2e4  # Python and numpy overhead of one transform call, in point-passes (~10 us)
+CALL_UNITS = 5e4  # Python and numpy overhead of one transform call, in point-passes (~20 us)
 PRODUCT_CALL_UNITS = 8e3  # ... of one spectrum product (~4 us)
+SINGLE_POINT_SCALE = 0.6  # float32 transforms and products cost this much per point, calls the same
 
 
-def tile_cost(tile, out_hw, reach, transforms: int, pairs: int = 1) -> float:
+def tile_cost(tile, out_hw, reach, transforms: int, pairs: int = 1, single: bool = False) -> float:
     """Model of the time, in units of one FFT point-pass, for tiles of
     `tile` = (T1, T2) to cover a stride-1 output of `out_hw`, with
     `transforms` forward and inverse transforms and `pairs` (filter,
-    channel) spectrum products per tile."""
+    channel) spectrum products per tile; `single` for float32."""
     steps = (tile[0] - reach[0] + 1, tile[1] - reach[1] + 1)
     if min(steps) < 1:
         return math.inf
     count = _tiles(out_hw[0], steps[0]) * _tiles(out_hw[1], steps[1])
     points = tile[0] * tile[1]
     per_point = length_cost(tile[0]) + length_cost(tile[1])
-    cache = 1.0 if points * 16 <= 4 * 2**20 else 1.35  # one complex tile beyond L3-per-core share
-    transform = transforms * (points * per_point * cache + CALL_UNITS)
-    products = pairs * (points * 0.75 + PRODUCT_CALL_UNITS)  # complex multiply-adds on half the points
+    scale = SINGLE_POINT_SCALE if single else 1.0
+    cache = 1.0 if points * 16 * scale <= 4 * 2**20 else 1.35  # one complex tile beyond L3-per-core share
+    transform = transforms * (points * per_point * cache * scale + CALL_UNITS)
+    products = pairs * (points * 0.75 * scale + PRODUCT_CALL_UNITS)  # complex multiply-adds on half the points
     return count * (transform + products)
 
 
 @functools.lru_cache(maxsize=256)
-def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2, pairs: int = 1) -> tuple[int, int]:
+def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2, pairs: int = 1, single: bool = False) -> tuple[int, int]:
     """The tile (T1, T2) of least modelled cost for a stride-1 output `out_hw`."""
     needed = (out_hw[0] + reach[0] - 1, out_hw[1] + reach[1] - 1)
     best, best_cost = None, math.inf
     columns = _tile_candidates(needed[1], reach[1])
     for t1 in _tile_candidates(needed[0], reach[0]):
         for t2 in columns:
-            cost = tile_cost((t1, t2), out_hw, reach, transforms, pairs) + spectra_cost((t1, t2), pairs)
+            cost = tile_cost((t1, t2), out_hw, reach, transforms, pairs, single) + spectra_cost((t1, t2), pairs, single)
             if cost < best_cost:
                 best, best_cost = (t1, t2), cost
     return best
 
 
-def spectra_cost(tile, pairs: int) -> float:
+def spectra_cost(tile, pairs: int, single: bool = False) -> float:
     """The kernels' spectra, made once per call."""
-    return pairs * (tile[0] * tile[1] * (length_cost(tile[0]) + length_cost(tile[1])) + CALL_UNITS)
+    scale = SINGLE_POINT_SCALE if single else 1.0
+    return pairs * (tile[0] * tile[1] * (length_cost(tile[0]) + length_cost(tile[1])) * scale + CALL_UNITS)
 
 
 def _problem(weight_shape, dilation, groups, padded_hw):
@@ -177,11 +180,11 @@ def _problem(weight_shape, dilation, groups, padded_hw):
 
 
 @functools.lru_cache(maxsize=256)
-def fft_cost(padded_hw: tuple, weight_shape: tuple, dilation: tuple, groups: int) -> float:
-    """Modelled cost (FFT point-passes) of `correlate` on this problem."""
+def fft_cost(padded_hw: tuple, weight_shape: tuple, dilation: tuple, groups: int, single: bool = False) -> float:
+    """Modelled cost (float64 FFT point-passes) of `correlate` on this problem."""
     reach, out_hw, transforms, pairs = _problem(weight_shape, dilation, groups, padded_hw)
-    tile = choose_tile(out_hw, reach, transforms, pairs)
-    return tile_cost(tile, out_hw, reach, transforms, pairs) + spectra_cost(tile, pairs)
+    tile = choose_tile(out_hw, reach, transforms, pairs, single)
+    return tile_cost(tile, out_hw, reach, transforms, pairs, single) + spectra_cost(tile, pairs, single)
 
 
 def fft_error_bound(padded: np.ndarray, weight: np.ndarray, groups: int, tile) -> float:
@@ -235,7 +238,7 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     channels = padded.shape[0]
     full_hw = (padded.shape[1] - reach_h + 1, padded.shape[2] - reach_w + 1)
     out_hw = ((full_hw[0] - 1) // stride[0] + 1, (full_hw[1] - 1) // stride[1] + 1)
-    tile = choose_tile(full_hw, reach, channels + filters, filters * per_group)
+    tile = choose_tile(full_hw, reach, channels + filters, filters * per_group, real is np.float32)
     steps = (tile[0] - reach_h + 1, tile[1] - reach_w + 1)
     out = np.empty((filters,) + out_hw, dtype=padded.dtype)
 

@@ -3,7 +3,8 @@
 For a band of output rows, X_col (C/g * kh * kw rows, one column per output
 cell) is copied out of the padded input in a single strided copy, and
 ``W_row @ X_col`` is written by BLAS straight into the output rows (no
-temporary). A band holds at most `band_bytes` of X_col (a few MB, so it is
+temporary). When the output is narrower than the kernel (a big kernel on a
+small input) X_col is built transposed, so the copy runs along kernel rows. A band holds at most `band_bytes` of X_col (a few MB, so it is
 still in cache when BLAS packs it), which also bounds memory: a 2048x2048
 input with a 31x31 kernel would need a 31 GB X_col in one piece.
 
@@ -81,10 +82,20 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
                 strides=(s_channel, dilation[0] * s_row, dilation[1] * s_col, stride[0] * s_row, stride[1] * s_col),
                 writeable=False,
             )
-            x_col = buffer[: rows_of_x_col * count * out_w].reshape(per_group, kh, kw, count, out_w)
-            np.copyto(x_col, windows)
-            target = out[first_filter:last_filter, first : first + count, :].reshape(filters_per_group, count * out_w)
-            np.matmul(w_row, x_col.reshape(rows_of_x_col, count * out_w), out=target)
+            target = out[first_filter:last_filter, first : first + count, :]
+            if out_w >= kw:
+                # X_col as documented: copied in runs of out_w contiguous cells
+                x_col = buffer[: rows_of_x_col * count * out_w].reshape(per_group, kh, kw, count, out_w)
+                np.copyto(x_col, windows)
+                # a view: the band's rows of each filter are contiguous, so BLAS writes straight into `out`
+                np.matmul(w_row, x_col.reshape(rows_of_x_col, count * out_w),
+                          out=target.reshape(filters_per_group, count * out_w))
+            else:
+                # few output columns and long kernel rows: X_col transposed, copied in runs of kw
+                x_col_t = buffer[: rows_of_x_col * count * out_w].reshape(count, out_w, per_group, kh, kw)
+                np.copyto(x_col_t, windows.transpose(3, 4, 0, 1, 2))
+                product = x_col_t.reshape(count * out_w, rows_of_x_col) @ w_row.T
+                target[...] = product.T.reshape(filters_per_group, count, out_w)
             progress.advance()
     if work_dtype != result_dtype:
         return out.astype(result_dtype)

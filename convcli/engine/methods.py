@@ -9,7 +9,8 @@ Four ways give the same answer:
 - ``gemm``: `gemm`, banded im2col and one BLAS product per band. Best when
   many channels meet many filters (CNN layers).
 - the reference `direct.correlate_padded`, for exact Python numbers (dtype
-  object), which no other method can keep exact, and for tiny problems.
+  object: huge integers, fractions), whatever method is asked for: it is
+  the one loop that works on them, and the FFT could not keep them exact.
 
 ``auto`` works like ``scipy.signal.choose_conv_method`` but models every
 method's time from the problem's shape (not only the sizes: zero and +-1
@@ -34,7 +35,7 @@ METHODS = ("auto", "direct", "fft", "gemm")
 # Modelled seconds per unit of work, measured by benchmarks/sweep.py --calibrate.
 DIRECT_SECONDS_PER_TAP = {"float32": 0.45e-9, "float64": 0.85e-9, "int64": 1.0e-9}  # per output and tap
 DIRECT_SECONDS_PER_CALL = 3e-6  # numpy call overhead, two calls per tap and band
-FFT_SECONDS_PER_UNIT = {"float32": 0.35e-9, "float64": 0.45e-9}  # per point-pass of fftconv.fft_cost
+FFT_SECONDS_PER_UNIT = 0.45e-9  # per float64 point-pass of fftconv.fft_cost (float32 is scaled inside)
 GEMM_FLOPS = {"float32": 120e9, "float64": 55e9, "int64": 0.7e9, "object": 0.0}  # two flops per multiply-add
 GEMM_SECONDS_PER_COPY = {"float32": 0.3e-9, "float64": 0.5e-9}  # per X_col element written and read
 GEMM_SECONDS_PER_BAND = 15e-6
@@ -104,10 +105,9 @@ def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -
     """Modelled time of `fftconv.correlate`."""
     from . import fftconv
 
-    kind = _kind(padded.dtype)
-    per_unit = FFT_SECONDS_PER_UNIT["float32" if kind == "float32" else "float64"]
-    cost = fftconv.fft_cost(tuple(padded.shape[1:]), tuple(weight.shape), tuple(dilation), groups)
-    return FIXED_SECONDS["fft"] + cost * per_unit
+    single = _kind(padded.dtype) == "float32"
+    cost = fftconv.fft_cost(tuple(padded.shape[1:]), tuple(weight.shape), tuple(dilation), groups, single)
+    return FIXED_SECONDS["fft"] + cost * FFT_SECONDS_PER_UNIT
 
 
 def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> float:
