@@ -299,97 +299,45 @@ def _request(fmt, output, precision, no_color) -> OutputRequest:
     return OutputRequest(_choice(fmt, FORMATS, "format"), output, precision, no_color)
 
 
-@app.command("conv2d")
-def conv2d_command(
-    input: InputArg,
-    kernel: KernelArg,
-    padding: PaddingOpt = "valid",
-    boundary: BoundaryOpt = "fill",
-    fill_value: FillOpt = "0",
-    stride: StrideOpt = "1",
-    dilation: DilationOpt = "1",
-    groups: GroupsOpt = "1",
-    bias: BiasOpt = None,
-    format: FormatOpt = None,
-    output: OutputOpt = None,
-    precision: PrecisionOpt = None,
-    no_color: NoColorOpt = False,
-    trace: TraceOpt = False,
-    at: AtOpt = None,
-    steps: StepsOpt = None,
-    trace_format: TraceFormatOpt = None,
-    exact: ExactOpt = False,
-    like: LikeOpt = None,
-    emit_code: EmitCodeOpt = None,
-    method: MethodOpt = "auto",
-) -> None:
-    """True convolution: flip the kernel in both axes, then slide it (scipy.signal.convolve2d)."""
-    _operation("conv2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
-               method=method)
+def _register_operation(name: str, operation: str, summary: str) -> None:
+    """conv2d, correlate2d and im2col-matmul take the same arguments and options."""
+
+    def command(
+        input: InputArg,
+        kernel: KernelArg,
+        padding: PaddingOpt = "valid",
+        boundary: BoundaryOpt = "fill",
+        fill_value: FillOpt = "0",
+        stride: StrideOpt = "1",
+        dilation: DilationOpt = "1",
+        groups: GroupsOpt = "1",
+        bias: BiasOpt = None,
+        format: FormatOpt = None,
+        output: OutputOpt = None,
+        precision: PrecisionOpt = None,
+        no_color: NoColorOpt = False,
+        trace: TraceOpt = False,
+        at: AtOpt = None,
+        steps: StepsOpt = None,
+        trace_format: TraceFormatOpt = None,
+        exact: ExactOpt = False,
+        like: LikeOpt = None,
+        emit_code: EmitCodeOpt = None,
+        method: MethodOpt = "auto",
+    ) -> None:
+        _operation(operation, input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
+                   dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
+                   trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
+                   method=method)
+
+    command.__doc__ = summary
+    command.__name__ = command.__qualname__ = f"{operation}_command"
+    app.command(name)(command)
 
 
-@app.command("correlate2d")
-def correlate2d_command(
-    input: InputArg,
-    kernel: KernelArg,
-    padding: PaddingOpt = "valid",
-    boundary: BoundaryOpt = "fill",
-    fill_value: FillOpt = "0",
-    stride: StrideOpt = "1",
-    dilation: DilationOpt = "1",
-    groups: GroupsOpt = "1",
-    bias: BiasOpt = None,
-    format: FormatOpt = None,
-    output: OutputOpt = None,
-    precision: PrecisionOpt = None,
-    no_color: NoColorOpt = False,
-    trace: TraceOpt = False,
-    at: AtOpt = None,
-    steps: StepsOpt = None,
-    trace_format: TraceFormatOpt = None,
-    exact: ExactOpt = False,
-    like: LikeOpt = None,
-    emit_code: EmitCodeOpt = None,
-    method: MethodOpt = "auto",
-) -> None:
-    """Cross-correlation: slide the kernel as given, no flip. What CNN layers compute."""
-    _operation("correlate2d", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
-               method=method)
-
-
-@app.command("im2col-matmul")
-def im2col_command(
-    input: InputArg,
-    kernel: KernelArg,
-    padding: PaddingOpt = "valid",
-    boundary: BoundaryOpt = "fill",
-    fill_value: FillOpt = "0",
-    stride: StrideOpt = "1",
-    dilation: DilationOpt = "1",
-    groups: GroupsOpt = "1",
-    bias: BiasOpt = None,
-    format: FormatOpt = None,
-    output: OutputOpt = None,
-    precision: PrecisionOpt = None,
-    no_color: NoColorOpt = False,
-    trace: TraceOpt = False,
-    at: AtOpt = None,
-    steps: StepsOpt = None,
-    trace_format: TraceFormatOpt = None,
-    exact: ExactOpt = False,
-    like: LikeOpt = None,
-    emit_code: EmitCodeOpt = None,
-    method: MethodOpt = "auto",
-) -> None:
-    """Cross-correlation as one matrix product, W_row @ X_col (equals correlate2d)."""
-    _operation("im2col_matmul", input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-               dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-               trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
-               method=method)
+_register_operation("conv2d", "conv2d", "True convolution: flip the kernel in both axes, then slide it (scipy.signal.convolve2d).")
+_register_operation("correlate2d", "correlate2d", "Cross-correlation: slide the kernel as given, no flip. What CNN layers compute.")
+_register_operation("im2col-matmul", "im2col_matmul", "Cross-correlation as one matrix product, W_row @ X_col (equals correlate2d).")
 
 
 @app.command("conv1x1")
