@@ -291,6 +291,17 @@ def test_gemm_keeps_integers_exact_beyond_float64():
     np.testing.assert_array_equal(result, reference("correlate2d", small, w))
 
 
+def test_float64_gemm_bound_is_max_x_times_the_largest_l1_of_a_filter():
+    x = np.full((1, 2, 2), -(2**20), dtype=np.int64)
+    under = np.array([[[[2**31, -(2**31)]]], [[[1, 1]]]], dtype=np.int64)  # L1 2**32: sums reach 2**52
+    over = np.array([[[[2**32, -(2**32)]]], [[[1, 1]]]], dtype=np.int64)  # L1 2**33: sums may reach 2**53
+    assert gemm.float64_is_exact(x, under)
+    assert not gemm.float64_is_exact(x, over)
+    for weight in (under, over):
+        np.testing.assert_array_equal(gemm.correlate(x, weight, (1, 1), (1, 1), 1),
+                                      correlate_padded(x, weight, (1, 1), (1, 1), 1))
+
+
 def test_auto_picks_gemm_for_a_cnn_layer_and_gemm_for_im2col_matmul():
     x = RNG.standard_normal((32, 40, 40)).astype(np.float32)
     w = RNG.standard_normal((32, 32, 3, 3)).astype(np.float32)
