@@ -9,13 +9,28 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from typing import Annotated, Optional
 
 import typer
 
 from . import __version__
-from .errors import ConvcliError, UsageError
+from .errors import ConvcliError
+from .pipeline import (
+    check_trace_output,
+    choice,
+    console,
+    emit,
+    inexact,
+    output_request,
+    read_inputs,
+    read_number,
+    read_vector,
+    refuse_output_over_input,
+    rich_wanted,
+    run_operation,
+    show_trace,
+    parse_trace_request,
+)
 
 app = typer.Typer(
     name="convcli",
@@ -26,8 +41,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
 
 InputArg = Annotated[str, typer.Argument(help="Matrix: a .csv/.tsv/.txt/.json/.npy file, - for stdin, or inline text like \"1 2; 3 4\".", show_default=False)]
 KernelArg = Annotated[str, typer.Argument(help="Kernel: a file, -, inline text, or a named kernel (see `convcli kernels`).", show_default=False)]
@@ -47,18 +60,9 @@ AtOpt = Annotated[Optional[str], typer.Option("--at", help="Trace output positio
 StepsOpt = Annotated[Optional[int], typer.Option("--steps", help="Trace the first N output positions. Implies --trace.", show_default=False)]
 TraceFormatOpt = Annotated[Optional[str], typer.Option("--trace-format", help="text (default), markdown or latex. Implies --trace.", show_default=False)]
 ExactOpt = Annotated[bool, typer.Option("--exact", help="Keep fractions such as 1/9 exact in the result (41/9, not 4.555...); traces are always exact.")]
-TRACE_FORMATS = ("text", "markdown", "latex")
 LikeOpt = Annotated[Optional[str], typer.Option("--like", help="Pad and align as scipy (default), numpy, matlab, torch or tf do (see `convcli conventions`).", show_default=False)]
 EmitCodeOpt = Annotated[Optional[str], typer.Option("--emit-code", help="Print a program computing this result in scipy, numpy, torch, tf or matlab, instead of the result.", show_default=False)]
 MethodOpt = Annotated[str, typer.Option("--method", help="auto (the fastest exact method), direct, fft or gemm; all give the same answer.")]
-
-
-@dataclass
-class OutputRequest:
-    fmt: Optional[str]
-    path: Optional[str]
-    precision: Optional[int]
-    no_color: bool
 
 
 def _version_callback(value: bool) -> None:
@@ -72,231 +76,6 @@ def _root(
     version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_version_callback, is_eager=True)] = False,
 ) -> None:
     """A convolution calculator: conv2d, correlate2d, im2col-matmul and conv1x1, exact and explained."""
-
-
-def _choice(value: Optional[str], accepted: tuple[str, ...], name: str) -> Optional[str]:
-    if value is None:
-        return None
-    key = value.strip().lower()
-    if key not in accepted:
-        raise UsageError(f"{name} {value!r} is not one of {', '.join(accepted)}")
-    return key
-
-
-def _file_part(spec: str) -> str:
-    """The file a spec names, without a trailing ``:key`` JSON selector."""
-    if not os.path.exists(spec) and ":" in spec:
-        return spec.rsplit(":", 1)[0]
-    return spec
-
-
-def _refuse_output_over_input(output_path: Optional[str], specs: list[str]) -> None:
-    if output_path is None or not os.path.exists(output_path):
-        return
-    for spec in specs:
-        source = _file_part(spec)
-        if os.path.isfile(source) and os.path.samefile(source, output_path):
-            raise UsageError(f"-o {output_path} would overwrite the input {spec}; choose another output file")
-
-
-def _read_inputs(pairs: list[tuple[str, str]]):
-    """Read each (spec, role); at most one of them may be stdin."""
-    from .inputs import read_array
-
-    if sum(1 for spec, _ in pairs if spec == "-") > 1:
-        raise UsageError("only one argument can be read from stdin (-)")
-    arrays = [read_array(spec, role=role) for spec, role in pairs]
-    for array, (spec, role) in zip(arrays, pairs):
-        _warn_non_finite(array, role if spec == "-" or not os.path.exists(_file_part(spec)) else spec)
-    return arrays
-
-
-def _warn_non_finite(array, name: str) -> None:
-    """NaN and infinity are computed with, but said on stderr."""
-    import numpy as np
-
-    if array.dtype.kind != "f":
-        return
-    nan_count = int(np.isnan(array).sum())
-    inf_count = int(np.isinf(array).sum())
-    if nan_count or inf_count:
-        parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
-        sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); results that touch them are NaN or infinite\n")
-
-
-def _read_number(text: str, role: str):
-    from .inputs import read_array
-
-    values = read_array(text, role=role).reshape(-1)
-    if values.size != 1:
-        raise UsageError(f"{role} must be one number, got {text!r}")
-    return values[0]
-
-
-def _read_vector(text: Optional[str], role: str):
-    if text is None:
-        return None
-    from .inputs import read_array
-
-    return read_array(text, role=role).reshape(-1)
-
-
-def _console(no_color: bool, stream=None):
-    """A Rich console; --no-color or NO_COLOR means no escape codes at all, not just no colours."""
-    from rich.console import Console
-
-    plain = no_color or bool(os.environ.get("NO_COLOR"))
-    options = {"color_system": None} if plain else {}
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False, **options)
-
-
-def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
-    """Write `result` to the -o file, or print it to stdout."""
-    from . import outputs
-
-    if request.path is not None:
-        fmt = outputs.format_for_path(request.path, request.fmt if request.fmt != "table" else None)
-        outputs.write_atomic(request.path, outputs.encode(result, fmt, request.precision))
-        return
-    fmt = request.fmt or ("table" if sys.stdout.isatty() else "csv")
-    if fmt == "npy":
-        if sys.stdout.isatty():
-            raise UsageError("--format npy writes binary data; redirect it to a file or use -o FILE.npy")
-        data = outputs.encode(result, "npy")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    if fmt == "table":
-        from .render import array_renderable
-
-        _console(request.no_color).print(array_renderable(result, title, request.precision))
-        return
-    sys.stdout.write(outputs.render_text(result, fmt, request.precision))
-
-
-@dataclass
-class TraceRequest:
-    at: Optional[tuple[int, int]]
-    steps: Optional[int]
-    fmt: str
-
-
-def _trace_request(trace: bool, at: Optional[str], steps: Optional[int], trace_format: Optional[str]) -> Optional[TraceRequest]:
-    """None unless --trace, --at, --steps or --trace-format asks for a trace."""
-    if not trace and at is None and steps is None and trace_format is None:
-        return None
-    from .trace import parse_at
-
-    return TraceRequest(parse_at(at), steps, _choice(trace_format, TRACE_FORMATS, "trace format") or "text")
-
-
-def _inexact(value):
-    """Without --exact, fractions such as 1/9 compute as float64; integers stay exact."""
-    from fractions import Fraction
-
-    import numpy as np
-
-    if isinstance(value, Fraction):
-        return float(value) if value.denominator != 1 else int(value)
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
-            return value.astype(np.float64)
-    return value
-
-
-def _rich_wanted(no_color: bool) -> bool:
-    """Rich output only on a terminal without --no-color or NO_COLOR; plain text otherwise."""
-    return sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
-
-
-def _check_trace_output(trace: Optional[TraceRequest], request: OutputRequest) -> None:
-    if trace is not None and request.fmt == "npy" and request.path is None:
-        raise UsageError("--trace writes text to stdout, which cannot also carry --format npy; use -o FILE.npy")
-
-
-def _show_trace(operation: str, x, kernel, options: dict, trace: TraceRequest, request: OutputRequest) -> None:
-    """The worked steps, on stdout: with --trace they are part of the result asked for."""
-    from .trace import build_trace
-
-    worked = build_trace(operation, x, kernel, at=trace.at, steps=trace.steps, **options)
-    if trace.fmt == "text" and _rich_wanted(request.no_color):
-        from .render_trace import trace_renderable
-
-        _console(request.no_color).print(trace_renderable(worked, request.precision))
-    else:
-        from .trace_text import format_trace
-
-        sys.stdout.write(format_trace(worked, trace.fmt, request.precision))
-        sys.stdout.write("\n" if request.path is None else "")
-
-
-def _emit_program(library, operation, x, kernel, options, like, request, trace) -> None:
-    """--emit-code: write the program instead of the result (to stdout, or to the -o file)."""
-    from . import outputs
-    from .emit import emit_program
-
-    if request.fmt is not None or trace is not None:
-        raise UsageError("--emit-code prints a program; it does not combine with --format or --trace")
-    inexact = dict(options, fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
-    program = emit_program(library, operation, _inexact(x), _inexact(kernel), like=like, **inexact)
-    if request.path is None:
-        sys.stdout.write(program)
-    else:
-        outputs.write_atomic(request.path, program.encode("utf-8"))
-
-
-def _operation(
-    operation: str,
-    input_spec: str,
-    kernel_spec: str,
-    *,
-    padding: str,
-    boundary: str,
-    fill_value: str,
-    stride: str,
-    dilation: str,
-    groups: str,
-    bias: Optional[str],
-    request: OutputRequest,
-    trace: Optional[TraceRequest] = None,
-    exact: bool = False,
-    like: Optional[str] = None,
-    emit_code: Optional[str] = None,
-    method: str = "auto",
-) -> None:
-    from . import engine
-    from .engine.methods import parse_method
-    from .progress import computing
-
-    method = parse_method(method)
-
-    _refuse_output_over_input(request.path, [input_spec, kernel_spec])
-    _check_trace_output(trace, request)
-    x, kernel = _read_inputs([(input_spec, "input"), (kernel_spec, "kernel")])
-    options = dict(padding=padding, boundary=boundary, fill_value=_read_number(fill_value, "fill value"),
-                   stride=stride, dilation=dilation, groups=groups, bias=_read_vector(bias, "bias"))
-    if emit_code is not None:
-        _emit_program(emit_code, operation, x, kernel, options, like, request, trace)
-        return
-    if like is not None:
-        from .conventions import engine_padding
-
-        options["padding"] = engine_padding(like, operation, padding, x.shape, kernel.shape, stride=stride,
-                                            dilation=dilation, boundary=boundary)
-    computed = options if exact else dict(options, fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
-    function = getattr(engine, operation)
-    with computing(operation, request.no_color):
-        result = function(x if exact else _inexact(x), kernel if exact else _inexact(kernel), **computed, method=method)
-    if trace is not None:
-        _show_trace(operation, x, kernel, options, trace, request)
-    emit(result, request, title=operation)
-
-
-def _request(fmt, output, precision, no_color) -> OutputRequest:
-    if precision is not None and not 1 <= precision <= 17:
-        raise UsageError(f"--precision must be between 1 and 17 significant digits, got {precision}")
-    return OutputRequest(_choice(fmt, FORMATS, "format"), output, precision, no_color)
 
 
 def _register_operation(name: str, operation: str, summary: str) -> None:
@@ -325,9 +104,9 @@ def _register_operation(name: str, operation: str, summary: str) -> None:
         emit_code: EmitCodeOpt = None,
         method: MethodOpt = "auto",
     ) -> None:
-        _operation(operation, input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-                   dilation=dilation, groups=groups, bias=bias, request=_request(format, output, precision, no_color),
-                   trace=_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
+        run_operation(operation, input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
+                   dilation=dilation, groups=groups, bias=bias, request=output_request(format, output, precision, no_color),
+                   trace=parse_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
                    method=method)
 
     command.__doc__ = summary
@@ -358,18 +137,18 @@ def conv1x1_command(
     """1x1 convolution: at each pixel, the dot product over depth with each weight row, plus bias."""
     from . import engine
 
-    request = _request(format, output, precision, no_color)
-    trace_request = _trace_request(trace, at, steps, trace_format)
-    _refuse_output_over_input(output, [input, weights])
-    _check_trace_output(trace_request, request)
-    x, weight_matrix = _read_inputs([(input, "input"), (weights, "weights")])
-    bias_vector = _read_vector(bias, "bias")
+    request = output_request(format, output, precision, no_color)
+    trace_request = parse_trace_request(trace, at, steps, trace_format)
+    refuse_output_over_input(output, [input, weights])
+    check_trace_output(trace_request, request)
+    x, weight_matrix = read_inputs([(input, "input"), (weights, "weights")])
+    bias_vector = read_vector(bias, "bias")
     if exact:
         result = engine.conv1x1(x, weight_matrix, bias=bias_vector)
     else:
-        result = engine.conv1x1(_inexact(x), _inexact(weight_matrix), bias=_inexact(bias_vector))
+        result = engine.conv1x1(inexact(x), inexact(weight_matrix), bias=inexact(bias_vector))
     if trace_request is not None:
-        _show_trace("conv1x1", x, weight_matrix, {"bias": bias_vector}, trace_request, request)
+        show_trace("conv1x1", x, weight_matrix, {"bias": bias_vector}, trace_request, request)
     emit(result, request, title="conv1x1")
 
 
@@ -391,18 +170,18 @@ def compare_command(
     """Run conv2d, correlate2d, im2col-matmul (and conv1x1 for a 1x1 kernel) side by side, and explain what agrees and why."""
     from .compare import compare, comparison_text
 
-    _request(None, None, precision, no_color)
-    x, kernel_array = _read_inputs([(input, "input"), (kernel, "kernel")])
-    options = dict(padding=padding, boundary=boundary, fill_value=_read_number(fill_value, "fill value"),
-                   stride=stride, dilation=dilation, groups=groups, bias=_read_vector(bias, "bias"))
+    output_request(None, None, precision, no_color)
+    x, kernel_array = read_inputs([(input, "input"), (kernel, "kernel")])
+    options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
+                   stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
     if not exact:
-        x, kernel_array = _inexact(x), _inexact(kernel_array)
-        options.update(fill_value=_inexact(options["fill_value"]), bias=_inexact(options["bias"]))
+        x, kernel_array = inexact(x), inexact(kernel_array)
+        options.update(fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     comparison = compare(x, kernel_array, **options)
-    if _rich_wanted(no_color):
+    if rich_wanted(no_color):
         from .render_trace import comparison_renderable
 
-        _console(no_color).print(comparison_renderable(comparison, precision))
+        console(no_color).print(comparison_renderable(comparison, precision))
     else:
         sys.stdout.write(comparison_text(comparison, precision))
 
@@ -423,7 +202,7 @@ def shape_command(
     """Explain an output shape: size, pads before and after, the formula with numbers, and every --like side by side."""
     from .shape import explain_shape, render_text
 
-    fmt = _choice(format, ("text", "json"), "format") or "text"
+    fmt = choice(format, ("text", "json"), "format") or "text"
     report = explain_shape(input, kernel, stride=stride, padding=padding, dilation=dilation, like=like,
                            operation=operation, transposed=transposed, output_padding=output_padding)
     for warning in report.warnings:
@@ -486,13 +265,13 @@ def demo_command(
     from .demo import demo_pages
 
     pages = demo_pages()
-    rich = _rich_wanted(no_color)
+    rich = rich_wanted(no_color)
     paused = not no_pause and _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
     for number, page in enumerate(pages, 1):
         if rich:
             from .render_trace import blocks_renderable
 
-            _console(no_color).print(blocks_renderable(page))
+            console(no_color).print(blocks_renderable(page))
         else:
             from .trace_text import blocks_text
 

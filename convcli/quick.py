@@ -17,10 +17,10 @@ then produces the usual result or error.
 Two lanes. `parse` still imports cli.py (and so Typer, ~40 ms) and calls the
 command function itself, so it needs no copy of any logic. `main`, the
 console script's entry point, first tries the narrower `plain_command`: an
-operation with geometry options and CSV/TSV/JSON on stdout, which it runs
-without importing Typer at all, mirroring ``cli._operation`` step by step;
-tests/test_quick.py runs every such command line both ways and compares
-stdout, stderr and exit code.
+operation with geometry options and CSV/TSV/JSON on stdout, which it hands
+to ``pipeline.run_operation`` (the code the full CLI runs too) without
+importing Typer at all; tests/test_quick.py runs every such command line
+both ways and compares stdout, stderr and exit code.
 """
 
 from __future__ import annotations
@@ -203,62 +203,14 @@ def plain_command(args: list[str]):
     return PLAIN_COMMANDS[args[0]], positional[0], positional[1], values
 
 
-def _file_part(spec: str) -> str:
-    if not os.path.exists(spec) and ":" in spec:
-        return spec.rsplit(":", 1)[0]
-    return spec
-
-
-def _warn_non_finite(array, name: str) -> None:
-    import numpy as np
-
-    if array.dtype.kind != "f":
-        return
-    nan_count = int(np.isnan(array).sum())
-    inf_count = int(np.isinf(array).sum())
-    if nan_count or inf_count:
-        parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
-        sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); results that touch them are NaN or infinite\n")
-
-
-def _inexact(value):
-    from fractions import Fraction
-
-    import numpy as np
-
-    if isinstance(value, Fraction):
-        return float(value) if value.denominator != 1 else int(value)
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
-            return value.astype(np.float64)
-    return value
-
-
 def run_plain(operation: str, input_spec: str, kernel_spec: str, values: dict) -> None:
-    """cli._operation for the plain lane's options, step for step."""
-    from . import engine, outputs
-    from .engine.methods import parse_method
-    from .errors import UsageError
-    from .inputs import read_array
-    from .progress import computing
+    """The plain lane's command, through the same pipeline the full CLI uses."""
+    from .pipeline import output_request, run_operation
 
-    method = parse_method(values["method"])
-    pairs = [(input_spec, "input"), (kernel_spec, "kernel")]
-    if sum(1 for spec, _ in pairs if spec == "-") > 1:
-        raise UsageError("only one argument can be read from stdin (-)")
-    arrays = [read_array(spec, role=role) for spec, role in pairs]
-    for array, (spec, role) in zip(arrays, pairs):
-        _warn_non_finite(array, role if spec == "-" or not os.path.exists(_file_part(spec)) else spec)
-    x, kernel = arrays
-    fill = read_array(values["fill_value"], role="fill value").reshape(-1)
-    if fill.size != 1:
-        raise UsageError(f"fill value must be one number, got {values['fill_value']!r}")
-    bias = None if values["bias"] is None else read_array(values["bias"], role="bias").reshape(-1)
-    options = dict(padding=values["padding"], boundary=values["boundary"], fill_value=_inexact(fill[0]),
-                   stride=values["stride"], dilation=values["dilation"], groups=values["groups"], bias=_inexact(bias))
-    with computing(operation):
-        result = getattr(engine, operation)(_inexact(x), _inexact(kernel), **options, method=method)
-    sys.stdout.write(outputs.render_text(result, values["format"] or "csv", None))
+    run_operation(operation, input_spec, kernel_spec, padding=values["padding"], boundary=values["boundary"],
+                  fill_value=values["fill_value"], stride=values["stride"], dilation=values["dilation"],
+                  groups=values["groups"], bias=values["bias"], method=values["method"],
+                  request=output_request(values["format"], None, None, False))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,252 @@
+"""The work behind each command, without Typer: read the inputs, compute,
+trace, and write the result.
+
+cli.py declares the options and turns errors into exit codes; quick.py's
+plain lane calls `run_operation` directly so that a small job never pays for
+importing Typer. Rich is imported only where a table or trace is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+from .errors import UsageError
+
+FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
+TRACE_FORMATS = ("text", "markdown", "latex")
+
+
+@dataclass
+class OutputRequest:
+    fmt: Optional[str]
+    path: Optional[str]
+    precision: Optional[int]
+    no_color: bool
+
+
+def choice(value: Optional[str], accepted: tuple[str, ...], name: str) -> Optional[str]:
+    if value is None:
+        return None
+    key = value.strip().lower()
+    if key not in accepted:
+        raise UsageError(f"{name} {value!r} is not one of {', '.join(accepted)}")
+    return key
+
+
+def file_part(spec: str) -> str:
+    """The file a spec names, without a trailing ``:key`` JSON selector."""
+    if not os.path.exists(spec) and ":" in spec:
+        return spec.rsplit(":", 1)[0]
+    return spec
+
+
+def refuse_output_over_input(output_path: Optional[str], specs: list[str]) -> None:
+    if output_path is None or not os.path.exists(output_path):
+        return
+    for spec in specs:
+        source = file_part(spec)
+        if os.path.isfile(source) and os.path.samefile(source, output_path):
+            raise UsageError(f"-o {output_path} would overwrite the input {spec}; choose another output file")
+
+
+def read_inputs(pairs: list[tuple[str, str]]):
+    """Read each (spec, role); at most one of them may be stdin."""
+    from .inputs import read_array
+
+    if sum(1 for spec, _ in pairs if spec == "-") > 1:
+        raise UsageError("only one argument can be read from stdin (-)")
+    arrays = [read_array(spec, role=role) for spec, role in pairs]
+    for array, (spec, role) in zip(arrays, pairs):
+        warn_non_finite(array, role if spec == "-" or not os.path.exists(file_part(spec)) else spec)
+    return arrays
+
+
+def warn_non_finite(array, name: str) -> None:
+    """NaN and infinity are computed with, but said on stderr."""
+    import numpy as np
+
+    if array.dtype.kind != "f":
+        return
+    nan_count = int(np.isnan(array).sum())
+    inf_count = int(np.isinf(array).sum())
+    if nan_count or inf_count:
+        parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
+        sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); results that touch them are NaN or infinite\n")
+
+
+def read_number(text: str, role: str):
+    from .inputs import read_array
+
+    values = read_array(text, role=role).reshape(-1)
+    if values.size != 1:
+        raise UsageError(f"{role} must be one number, got {text!r}")
+    return values[0]
+
+
+def read_vector(text: Optional[str], role: str):
+    if text is None:
+        return None
+    from .inputs import read_array
+
+    return read_array(text, role=role).reshape(-1)
+
+
+def console(no_color: bool, stream=None):
+    """A Rich console; --no-color or NO_COLOR means no escape codes at all, not just no colours."""
+    from rich.console import Console
+
+    plain = no_color or bool(os.environ.get("NO_COLOR"))
+    options = {"color_system": None} if plain else {}
+    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False, **options)
+
+
+def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
+    """Write `result` to the -o file, or print it to stdout."""
+    from . import outputs
+
+    if request.path is not None:
+        fmt = outputs.format_for_path(request.path, request.fmt if request.fmt != "table" else None)
+        outputs.write_atomic(request.path, outputs.encode(result, fmt, request.precision))
+        return
+    fmt = request.fmt or ("table" if sys.stdout.isatty() else "csv")
+    if fmt == "npy":
+        if sys.stdout.isatty():
+            raise UsageError("--format npy writes binary data; redirect it to a file or use -o FILE.npy")
+        data = outputs.encode(result, "npy")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    if fmt == "table":
+        from .render import array_renderable
+
+        console(request.no_color).print(array_renderable(result, title, request.precision))
+        return
+    sys.stdout.write(outputs.render_text(result, fmt, request.precision))
+
+
+@dataclass
+class TraceRequest:
+    at: Optional[tuple[int, int]]
+    steps: Optional[int]
+    fmt: str
+
+
+def parse_trace_request(trace: bool, at: Optional[str], steps: Optional[int], trace_format: Optional[str]) -> Optional[TraceRequest]:
+    """None unless --trace, --at, --steps or --trace-format asks for a trace."""
+    if not trace and at is None and steps is None and trace_format is None:
+        return None
+    from .trace import parse_at
+
+    return TraceRequest(parse_at(at), steps, choice(trace_format, TRACE_FORMATS, "trace format") or "text")
+
+
+def inexact(value):
+    """Without --exact, fractions such as 1/9 compute as float64; integers stay exact."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    if isinstance(value, Fraction):
+        return float(value) if value.denominator != 1 else int(value)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
+            return value.astype(np.float64)
+    return value
+
+
+def rich_wanted(no_color: bool) -> bool:
+    """Rich output only on a terminal without --no-color or NO_COLOR; plain text otherwise."""
+    return sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
+
+
+def check_trace_output(trace: Optional[TraceRequest], request: OutputRequest) -> None:
+    if trace is not None and request.fmt == "npy" and request.path is None:
+        raise UsageError("--trace writes text to stdout, which cannot also carry --format npy; use -o FILE.npy")
+
+
+def show_trace(operation: str, x, kernel, options: dict, trace: TraceRequest, request: OutputRequest) -> None:
+    """The worked steps, on stdout: with --trace they are part of the result asked for."""
+    from .trace import build_trace
+
+    worked = build_trace(operation, x, kernel, at=trace.at, steps=trace.steps, **options)
+    if trace.fmt == "text" and rich_wanted(request.no_color):
+        from .render_trace import trace_renderable
+
+        console(request.no_color).print(trace_renderable(worked, request.precision))
+    else:
+        from .trace_text import format_trace
+
+        sys.stdout.write(format_trace(worked, trace.fmt, request.precision))
+        sys.stdout.write("\n" if request.path is None else "")
+
+
+def emit_program(library, operation, x, kernel, options, like, request, trace) -> None:
+    """--emit-code: write the program instead of the result (to stdout, or to the -o file)."""
+    from . import outputs
+    from .emit import emit_program
+
+    if request.fmt is not None or trace is not None:
+        raise UsageError("--emit-code prints a program; it does not combine with --format or --trace")
+    approximate = dict(options, fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
+    program = emit_program(library, operation, inexact(x), inexact(kernel), like=like, **approximate)
+    if request.path is None:
+        sys.stdout.write(program)
+    else:
+        outputs.write_atomic(request.path, program.encode("utf-8"))
+
+
+def run_operation(
+    operation: str,
+    input_spec: str,
+    kernel_spec: str,
+    *,
+    padding: str,
+    boundary: str,
+    fill_value: str,
+    stride: str,
+    dilation: str,
+    groups: str,
+    bias: Optional[str],
+    request: OutputRequest,
+    trace: Optional[TraceRequest] = None,
+    exact: bool = False,
+    like: Optional[str] = None,
+    emit_code: Optional[str] = None,
+    method: str = "auto",
+) -> None:
+    from . import engine
+    from .engine.methods import parse_method
+    from .progress import computing
+
+    method = parse_method(method)
+
+    refuse_output_over_input(request.path, [input_spec, kernel_spec])
+    check_trace_output(trace, request)
+    x, kernel = read_inputs([(input_spec, "input"), (kernel_spec, "kernel")])
+    options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
+                   stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
+    if emit_code is not None:
+        emit_program(emit_code, operation, x, kernel, options, like, request, trace)
+        return
+    if like is not None:
+        from .conventions import engine_padding
+
+        options["padding"] = engine_padding(like, operation, padding, x.shape, kernel.shape, stride=stride,
+                                            dilation=dilation, boundary=boundary)
+    computed = options if exact else dict(options, fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
+    function = getattr(engine, operation)
+    with computing(operation, request.no_color):
+        result = function(x if exact else inexact(x), kernel if exact else inexact(kernel), **computed, method=method)
+    if trace is not None:
+        show_trace(operation, x, kernel, options, trace, request)
+    emit(result, request, title=operation)
+
+
+def output_request(fmt, output, precision, no_color) -> OutputRequest:
+    if precision is not None and not 1 <= precision <= 17:
+        raise UsageError(f"--precision must be between 1 and 17 significant digits, got {precision}")
+    return OutputRequest(choice(fmt, FORMATS, "format"), output, precision, no_color)
