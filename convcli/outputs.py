@@ -162,6 +162,9 @@ def write_atomic(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a directory")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # renaming over a device, pipe or socket would replace it, not write to it
+        raise OutputError(f"{path}: not a regular file; -o writes files (leave out -o to write to stdout)")
     if not os.path.isdir(folder):
         raise OutputError(f"{path}: folder {folder} does not exist")
     try:

@@ -143,6 +143,13 @@ def test_unwritable_output_folder(tmp_path, capsys):
     assert not target.exists()
 
 
+def test_output_to_a_device_is_refused(capsys):
+    assert main(["conv2d", "1 2; 3 4", "1", "--format", "csv", "-o", os.devnull]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"Error: {os.devnull}: not a regular file; -o writes files (leave out -o to write to stdout)\n"
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+
+
 def test_output_extension_unknown(tmp_path, capsys):
     target = tmp_path / "out.xyz"
     assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 1
