@@ -1,25 +1,27 @@
 """The command line: options -> read -> engine -> output.
 
-This is the only module that catches ConvcliError and chooses exit codes:
-0 success, 1 bad input or data, 2 usage. Errors are one ``Error:`` line on
-stderr; ``--debug`` anywhere on the command line shows the traceback instead.
+Exit codes are chosen at the command boundary only: `main` here (Typer's
+usage errors) and `pipeline.guarded` (ConvcliError and friends), which the
+fast lane in quick.py shares. 0 success, 1 bad input or data, 2 usage.
+Errors are one ``Error:`` line on stderr; ``--debug`` anywhere on the
+command line shows the traceback instead.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated, Optional
 
 import typer
 
 from . import __version__
-from .errors import ConvcliError
 from .pipeline import (
     check_trace_output,
     choice,
     console,
     emit,
+    guarded,
+    one_line,
     inexact,
     output_request,
     read_inputs,
@@ -280,10 +282,6 @@ def demo_command(
             break
 
 
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
-
-
 def _click_exceptions():
     """Typer's usage-error and no-args classes: recent Typer vendors Click, older Typer uses Click itself."""
     try:
@@ -299,40 +297,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
-    try:
+
+    def run() -> int:
         from .quick import parse
 
         fast = parse(app, args)  # plain operation commands skip Typer's costly parameter setup
-        result = fast() if fast is not None else app(args=args, prog_name="convcli", standalone_mode=False)
-    except ConvcliError as error:
-        if debug:
-            raise
-        sys.stderr.write(f"Error: {_one_line(error)}\n")
-        return error.exit_code
-    except no_args_error as error:
-        sys.stderr.write(error.format_message() + "\n")
-        return 2
-    except usage_error as error:
-        if debug:
-            raise
-        sys.stderr.write(f"Error: {_one_line(error.format_message())}\n")
-        return 2
-    except typer.Abort:
-        sys.stderr.write("Error: aborted\n")
-        return 130
-    except BrokenPipeError:
-        # the reader went away (e.g. `| head`); stop quietly like other filters
         try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return 141
-    except KeyboardInterrupt:
-        sys.stderr.write("Error: interrupted\n")
-        return 130
-    except MemoryError:
-        if debug:
-            raise
-        sys.stderr.write("Error: out of memory; the problem is too large for this machine\n")
-        return 1
-    return result if isinstance(result, int) else 0
+            return fast() if fast is not None else app(args=args, prog_name="convcli", standalone_mode=False)
+        except no_args_error as error:
+            sys.stderr.write(error.format_message() + "\n")
+            return 2
+        except usage_error as error:
+            if debug:
+                raise
+            sys.stderr.write(f"Error: {one_line(error.format_message())}\n")
+            return 2
+        except typer.Abort:
+            sys.stderr.write("Error: aborted\n")
+            return 130
+
+    return guarded(run, debug=debug)

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from .errors import UsageError
+from .errors import ConvcliError, UsageError
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
 TRACE_FORMATS = ("text", "markdown", "latex")
@@ -250,3 +250,35 @@ def output_request(fmt, output, precision, no_color) -> OutputRequest:
     if precision is not None and not 1 <= precision <= 17:
         raise UsageError(f"--precision must be between 1 and 17 significant digits, got {precision}")
     return OutputRequest(choice(fmt, FORMATS, "format"), output, precision, no_color)
+
+
+def one_line(message) -> str:
+    return " ".join(str(message).split())
+
+
+def guarded(action, *, debug: bool = False) -> int:
+    """Run `action` and return its exit code; our errors become one ``Error:``
+    line on stderr (exit 1, or 2 for usage), never a traceback unless `debug`."""
+    try:
+        result = action()
+    except ConvcliError as error:
+        if debug:
+            raise
+        sys.stderr.write(f"Error: {one_line(error)}\n")
+        return error.exit_code
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); stop quietly like other filters
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 141
+    except KeyboardInterrupt:
+        sys.stderr.write("Error: interrupted\n")
+        return 130
+    except MemoryError:
+        if debug:
+            raise
+        sys.stderr.write("Error: out of memory; the problem is too large for this machine\n")
+        return 1
+    return result if isinstance(result, int) else 0

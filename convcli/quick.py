@@ -26,7 +26,6 @@ both ways and compares stdout, stderr and exit code.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 import typing
 
@@ -99,21 +98,12 @@ def _looks_like_option(text: str) -> bool:
     return False
 
 
-def parse(app, args: list[str]):
-    """A zero-argument callable running the command of `args`, or None when
-    Typer should handle this command line."""
-    if not args or args[0] not in FAST_COMMANDS:
-        return None
-    callback = next((c.callback for c in app.registered_commands if c.name == args[0]), None)
-    if callback is None:
-        return None
-    signature = _signature(callback)
-    if signature is None:
-        return None
-    positional_names, options = signature
+def _read_options(rest: list[str], options: dict[str, tuple[str, str]]):
+    """(positional arguments, {name: value}) when every token is a positional
+    or an option of `options` (spelling -> (name, kind)) given at most once,
+    or None for anything else."""
     values: dict[str, object] = {}
     positional: list[str] = []
-    rest = args[1:]
     index = 0
     while index < len(rest):
         token = rest[index]
@@ -142,8 +132,25 @@ def parse(app, args: list[str]):
                 return None
             value = int(value)
         values[name] = value
-    if len(positional) != len(positional_names):
+    return positional, values
+
+
+def parse(app, args: list[str]):
+    """A zero-argument callable running the command of `args`, or None when
+    Typer should handle this command line."""
+    if not args or args[0] not in FAST_COMMANDS:
         return None
+    callback = next((c.callback for c in app.registered_commands if c.name == args[0]), None)
+    if callback is None:
+        return None
+    signature = _signature(callback)
+    if signature is None:
+        return None
+    positional_names, options = signature
+    read = _read_options(args[1:], options)
+    if read is None or len(read[0]) != len(positional_names):
+        return None
+    positional, values = read
     values.update(zip(positional_names, positional))
     return functools.partial(callback, **values)
 
@@ -172,28 +179,11 @@ def plain_command(args: list[str]):
     runs exactly as cli.py would, or None."""
     if not args or args[0] not in PLAIN_COMMANDS:
         return None
-    values = dict(PLAIN_DEFAULTS)
-    given: set[str] = set()
-    positional: list[str] = []
-    rest = args[1:]
-    index = 0
-    while index < len(rest):
-        token = rest[index]
-        index += 1
-        if token == "-" or not token.startswith("-"):
-            positional.append(token)
-            continue
-        spelling, has_value, value = token.partition("=") if token.startswith("--") else (token, "", "")
-        name = PLAIN_OPTIONS.get(spelling)
-        if name is None or name in given:
-            return None
-        if not has_value:
-            if index >= len(rest) or _looks_like_option(rest[index]):
-                return None
-            value = rest[index]
-            index += 1
-        given.add(name)
-        values[name] = value
+    read = _read_options(args[1:], {spelling: (name, "str") for spelling, name in PLAIN_OPTIONS.items()})
+    if read is None:
+        return None
+    positional, given = read
+    values = dict(PLAIN_DEFAULTS, **given)
     if len(positional) != 2:
         return None
     if values["format"] is None and sys.stdout.isatty():
@@ -221,23 +211,6 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import main as full_main
 
         return full_main(args)
-    from .errors import ConvcliError
+    from .pipeline import guarded
 
-    try:
-        run_plain(*plain)
-    except ConvcliError as error:
-        sys.stderr.write(f"Error: {' '.join(str(error).split())}\n")
-        return error.exit_code
-    except BrokenPipeError:
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return 141
-    except KeyboardInterrupt:
-        sys.stderr.write("Error: interrupted\n")
-        return 130
-    except MemoryError:
-        sys.stderr.write("Error: out of memory; the problem is too large for this machine\n")
-        return 1
-    return 0
+    return guarded(lambda: run_plain(*plain))
