@@ -43,6 +43,7 @@ def _signature(callback):
     for name, hint in hints.items():
         if name == "return":
             continue
+        hint = _strip_implicit_optional(hint)
         if typing.get_origin(hint) is not typing.Annotated:
             return None
         base, *extras = typing.get_args(hint)
@@ -72,6 +73,16 @@ def _signature(callback):
                 return None
             options[spelling] = (name, kind)
     return tuple(positional), options
+
+
+def _strip_implicit_optional(hint):
+    """Python 3.10's get_type_hints wraps ``Annotated[Optional[X], ...] = None``
+    in one more Optional; 3.11 and later do not."""
+    if typing.get_origin(hint) is typing.Union:
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(members) == 1 and typing.get_origin(members[0]) is typing.Annotated:
+            return members[0]
+    return hint
 
 
 def _kind(annotation) -> str | None:
