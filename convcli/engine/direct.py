@@ -11,6 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def output_hw(padded_hw, k_hw, stride, dilation) -> tuple[int, int]:
+    """(H', W') of a valid correlation over an already padded (Hp, Wp) input."""
+    return tuple((padded_hw[a] - dilation[a] * (k_hw[a] - 1) - 1) // stride[a] + 1 for a in range(2))
+
+
 def window_view(padded: np.ndarray, i: int, j: int, out_hw, stride, dilation) -> np.ndarray:
     """The (C, H', W') view of `padded` that kernel offset (i, j) multiplies."""
     row0, col0 = i * dilation[0], j * dilation[1]
@@ -23,10 +28,7 @@ def correlate_padded(padded: np.ndarray, weight: np.ndarray, stride, dilation, g
     """Valid cross-correlation of padded (C, Hp, Wp) with weight (K, C/g, kh, kw)."""
     channels, height, width = padded.shape
     filters, per_group, kh, kw = weight.shape
-    out_hw = (
-        (height - dilation[0] * (kh - 1) - 1) // stride[0] + 1,
-        (width - dilation[1] * (kw - 1) - 1) // stride[1] + 1,
-    )
+    out_hw = output_hw((height, width), (kh, kw), stride, dilation)
     out = np.zeros((filters,) + out_hw, dtype=padded.dtype)
     filters_per_group = filters // groups
     for g in range(groups):

@@ -21,14 +21,13 @@ import threading
 
 import numpy as np
 
+from .direct import output_hw
 from .parallel import Progress, run_parallel, thread_count
 
 BAND_BYTES = 1024 * 1024  # output bytes per band: big enough that the ~2 us per numpy call is small against the work
 MIN_THREADED_WORK = 1 << 21  # multiply-adds below which threads cost more than they save
 
 
-def output_hw(padded_hw, k_hw, stride, dilation) -> tuple[int, int]:
-    return tuple((padded_hw[a] - dilation[a] * (k_hw[a] - 1) - 1) // stride[a] + 1 for a in range(2))
 
 
 def tap_list(weight_k: np.ndarray, skip_zeros: bool) -> list[tuple[int, int, int, object, int]]:

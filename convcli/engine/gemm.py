@@ -21,14 +21,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .direct import output_hw
 from .parallel import Progress
 
 BAND_BYTES = 4 * 2**20
 FLOAT64_EXACT = 2**53
 
 
-def output_hw(padded_hw, k_hw, stride, dilation) -> tuple[int, int]:
-    return tuple((padded_hw[a] - dilation[a] * (k_hw[a] - 1) - 1) // stride[a] + 1 for a in range(2))
 
 
 def float64_is_exact(padded: np.ndarray, weight: np.ndarray) -> bool:

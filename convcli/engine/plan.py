@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from . import numeric
+from .direct import output_hw
 from .options import parse_boundary, parse_groups, parse_padding, parse_pair
 
 OPERATIONS = ("correlate2d", "conv2d", "im2col_matmul")
@@ -60,10 +61,7 @@ def effective_size(size: int, dilation: int) -> int:
 
 def spatial_output(in_hw, k_hw, pads, stride, dilation) -> tuple[int, int]:
     top, bottom, left, right = pads
-    padded = (in_hw[0] + top + bottom, in_hw[1] + left + right)
-    return tuple(
-        (padded[a] - effective_size(k_hw[a], dilation[a])) // stride[a] + 1 for a in range(2)
-    )
+    return output_hw((in_hw[0] + top + bottom, in_hw[1] + left + right), k_hw, stride, dilation)
 
 
 def resolve_pads(padding, operation: str, k_hw, dilation) -> tuple[int, int, int, int]:
