@@ -359,3 +359,20 @@ def test_progress_hook_sees_every_unit(method):
         progress_hook.reset(token)
     assert seen and seen[-1][0] == seen[-1][1]
     assert [done for done, _ in seen] == list(range(1, len(seen) + 1))
+
+
+def test_nan_and_inf_stay_local_under_auto_and_fft_is_refused():
+    """An FFT would spread one NaN to every output; auto must keep scipy's pattern."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((256, 256))
+    k = rng.standard_normal((31, 31))
+    assert methods.choose(make_plan("correlate2d", x, k), x[None], "auto").method == "fft"  # finite data takes the FFT
+    x[10, 10], x[200, 120] = np.nan, np.inf
+    expected = signal.correlate2d(x, k, "valid")
+    result = convcli.correlate2d(x, k)
+    np.testing.assert_array_equal(np.isnan(result), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(result), np.isinf(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(result[finite], expected[finite], rtol=1e-10, atol=1e-10)
+    with pytest.raises(UsageError, match="spread NaN or infinity"):
+        convcli.correlate2d(x, k, method="fft")
