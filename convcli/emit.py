@@ -281,16 +281,20 @@ def _np_dilate(p: Problem, name: str) -> list[str]:
     ]
 
 
-def _scipy(p: Problem) -> str:
+def _np_inputs(p: Problem) -> list[str]:
+    """The embedded numpy arrays: x and a 2-D kernel, or x and (K, C/groups, kh, kw) weights; then the bias."""
     dtype = "np.float32" if p.float32 else None
-    lines = ["import numpy as np", "from scipy import signal", ""]
     if p.two_d or p.depthwise:
-        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)" if p.depthwise else ""),
-                  py_array("kernel", p.kernel2d, "np.array", dtype)]
+        lines = [py_array("x", p.x, "np.array", dtype, "(C, H, W)" if p.depthwise else ""),
+                 py_array("kernel", p.kernel2d, "np.array", dtype)]
     else:
-        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
-                  py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
-    lines += _bias_lines(p, "np.array", dtype) + [""]
+        lines = [py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
+                 py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
+    return lines + _bias_lines(p, "np.array", dtype) + [""]
+
+
+def _scipy(p: Problem) -> str:
+    lines = ["import numpy as np", "from scipy import signal", ""] + _np_inputs(p)
     lines += _np_dilate(p, "kernel" if (p.two_d or p.depthwise) else "weight")
     lines += _np_pad(p)
     function = "signal.convolve2d" if p.flip else "signal.correlate2d"
@@ -349,16 +353,8 @@ def _numpy_row(p: Problem) -> bool:
 def _numpy(p: Problem) -> str:
     if _numpy_row(p):
         return _numpy_1d(p)
-    dtype = "np.float32" if p.float32 else None
-    lines = ["import numpy as np", "from numpy.lib.stride_tricks import sliding_window_view", ""]
+    lines = ["import numpy as np", "from numpy.lib.stride_tricks import sliding_window_view", ""] + _np_inputs(p)
     single = p.two_d or p.depthwise
-    if single:
-        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)" if p.depthwise else ""),
-                  py_array("kernel", p.kernel2d, "np.array", dtype)]
-    else:
-        lines += [py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
-                  py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
-    lines += _bias_lines(p, "np.array", dtype) + [""]
     lines += _np_pad(p)
     name = "kernel" if single else "weight"
     if p.flip:
