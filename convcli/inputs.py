@@ -147,15 +147,22 @@ def _read_stdin(stdin: BinaryIO | None, key: str | None, role: str) -> np.ndarra
     return _parse_bytes(data, "stdin", key, role, extension="", key_hint="-:KEY")
 
 
+def _os_error(name: str, error: OSError) -> InputError:
+    """A failed stat or open, as one line naming the source."""
+    if isinstance(error, FileNotFoundError):
+        return InputError(f"{name}: no such file")
+    if isinstance(error, PermissionError):
+        return InputError(f"{name}: permission denied")
+    if isinstance(error, IsADirectoryError):
+        return InputError(f"{name}: is a directory")
+    return InputError(f"{name}: cannot read it ({error.strerror or error})")
+
+
 def _read_path(path: str, name: str, key: str | None, role: str) -> np.ndarray:
     try:
         info = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except PermissionError:
-        raise InputError(f"{name}: permission denied") from None
     except OSError as error:
-        raise InputError(f"{name}: cannot read it ({error.strerror or error})") from None
+        raise _os_error(name, error) from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{name}: is a directory")
     extension = _extension(path)
@@ -166,12 +173,8 @@ def _read_path(path: str, name: str, key: str | None, role: str) -> np.ndarray:
         raise InputError(f"{name}: {_size(info.st_size)} is too large; the limit is {_size(MAX_INPUT_BYTES)}")
     try:
         handle = open(path, "rb")
-    except PermissionError:
-        raise InputError(f"{name}: permission denied") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory") from None
     except OSError as error:
-        raise InputError(f"{name}: cannot read it ({error.strerror or error})") from None
+        raise _os_error(name, error) from None
     with handle:
         if extension == ".npy" and regular:
             return _read_npy(handle, name, info.st_size)
