@@ -311,9 +311,10 @@ def test_auto_picks_gemm_for_a_cnn_layer_and_gemm_for_im2col_matmul():
     assert methods.choose(plan, padded_input(plan)).method == "gemm"
 
 
-def test_tiny_problems_use_the_direct_path():
+def test_tiny_problems_use_one_gemm_product():
     plan, padded = _plan(np.ones((5, 5), int), np.ones((3, 3), int))
-    assert methods.choose(plan, padded).method == "direct"
+    choice = methods.choose(plan, padded)
+    assert (choice.method, choice.reason) == ("gemm", "tiny problem (81 multiply-adds): one copy and one product")
 
 
 def test_unknown_method_is_a_usage_error_listing_the_methods():

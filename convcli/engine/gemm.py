@@ -12,14 +12,13 @@ Integers: int64 products go through float64 BLAS when every partial sum
 provably stays below 2**53 (max |x| times the largest sum of |w| over a
 filter): each product and each sum is then an integer that float64 holds
 exactly, in any order of summation, with or without fused multiply-add.
-Otherwise numpy's own exact int64 matmul is used; dtype object (Python
-integers, fractions) uses numpy's object matmul, which is exact too.
+Otherwise numpy's own exact int64 matmul is used. Exact Python numbers
+(dtype object) never come here: `methods` sends them to the reference loop.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from .direct import output_hw
 from .parallel import Progress
@@ -56,9 +55,13 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
               band_bytes: int = BAND_BYTES) -> np.ndarray:
     """Valid cross-correlation of padded (C, Hp, Wp) with weight (K, C/g, kh, kw)
     as banded im2col products. Same contract as `direct.correlate_padded`."""
+    if padded.dtype == object or weight.dtype == object:
+        raise TypeError("gemm.correlate works on int64, float32 and float64 arrays; use direct.correlate_padded")
     result_dtype = padded.dtype
     work_dtype = compute_dtype(padded, weight)
-    source = padded.astype(work_dtype, copy=False)
+    # C-contiguous, so every window view below is a plain ndarray over its
+    # buffer (as_strided would cost ~5 us a call, which tiny problems feel)
+    source = np.ascontiguousarray(padded, dtype=work_dtype)
     weight = weight.astype(work_dtype, copy=False)
     filters, per_group, kh, kw = weight.shape
     out_h, out_w = output_hw(padded.shape[1:], (kh, kw), stride, dilation)
@@ -67,24 +70,20 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     rows_of_x_col = per_group * kh * kw
     rows = min(out_h, band_rows(rows_of_x_col * out_w, source.itemsize, band_bytes))
     buffer = np.empty(rows_of_x_col * rows * out_w, dtype=work_dtype)
-    bands = list(range(0, out_h, rows))
+    bands = range(0, out_h, rows)
     progress = Progress(len(bands) * groups)
     s_channel, s_row, s_col = source.strides
+    window_strides = (s_channel, dilation[0] * s_row, dilation[1] * s_col, stride[0] * s_row, stride[1] * s_col)
+    transposed = out_w < kw
     for g in range(groups):
-        group_input = source[g * per_group : (g + 1) * per_group]
         first_filter, last_filter = g * filters_per_group, (g + 1) * filters_per_group
         w_row = np.ascontiguousarray(weight[first_filter:last_filter].reshape(filters_per_group, rows_of_x_col))
         for first in bands:
             count = min(rows, out_h - first)
-            start = group_input[:, first * stride[0] :, :]
-            windows = as_strided(
-                start,
-                shape=(per_group, kh, kw, count, out_w),
-                strides=(s_channel, dilation[0] * s_row, dilation[1] * s_col, stride[0] * s_row, stride[1] * s_col),
-                writeable=False,
-            )
+            windows = np.ndarray((per_group, kh, kw, count, out_w), work_dtype, source,
+                                 g * per_group * s_channel + first * stride[0] * s_row, window_strides)
             target = out[first_filter:last_filter, first : first + count, :]
-            if out_w >= kw:
+            if not transposed:
                 # X_col as documented: copied in runs of out_w contiguous cells
                 x_col = buffer[: rows_of_x_col * count * out_w].reshape(per_group, kh, kw, count, out_w)
                 np.copyto(x_col, windows)

@@ -3,11 +3,13 @@
 Four ways give the same answer:
 
 - ``direct``: `fast_direct`, the cache-tiled sum of shifted views (threads over
-  bands; taps of 0 and +-1 cost nothing and little). Best for small kernels.
+  bands; taps of 0 and +-1 cost nothing and little). Best for small kernels
+  on large inputs.
 - ``fft``: `fftconv`, overlap-save tiles through numpy.fft. Best for large
   kernels. For integers only when its error bound proves exactness.
 - ``gemm``: `gemm`, banded im2col and one BLAS product per band. Best when
-  many channels meet many filters (CNN layers).
+  many channels meet many filters (CNN layers), and on small inputs, where
+  its few numpy calls cost less than direct's two per tap.
 - the reference `direct.correlate_padded`, for exact Python numbers (dtype
   object: huge integers, fractions), whatever method is asked for: it is
   the one loop that works on them, and the FFT could not keep them exact.
@@ -28,6 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UsageError
+from . import fast_direct, fftconv, gemm
+from .direct import correlate_padded
+from .parallel import thread_count
 from .plan import Plan
 
 METHODS = ("auto", "direct", "fft", "gemm")
@@ -42,8 +47,10 @@ GEMM_SECONDS_PER_BAND = 15e-6
 FIXED_SECONDS = {"direct": 30e-6, "fft": 120e-6, "gemm": 40e-6}  # per call: set-up, planning, Python
 THREAD_EFFICIENCY = 0.7
 THREADS_PAY_FROM = 4e6  # outputs; below this, bands in threads gained nothing measurable
-TINY_WORK = 20_000  # multiply-adds under which any choice takes microseconds: use the direct path
-TINY_TAPS = 64  # ... provided the kernel is small (the direct path makes two numpy calls per tap)
+# Multiply-adds under which only per-call overhead counts, so the fewest numpy
+# calls win: gemm's one copy and one product (~20 us on an 8x8 input), not
+# direct's two ~3 us calls per tap, nor the FFT's transforms.
+TINY_WORK = 20_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ class Choice:
 
 def parse_method(value) -> str:
     """'auto', 'direct', 'fft' or 'gemm'; the error lists them."""
+    if type(value) is str and value in METHODS:
+        return value
     key = str(value).strip().lower()
     if key not in METHODS:
         raise UsageError(f"method {value!r} is not one of {', '.join(METHODS)}")
@@ -85,7 +94,6 @@ def _geometry(padded: np.ndarray, weight: np.ndarray, stride, dilation):
 
 def direct_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, threads: int) -> float:
     """Modelled time of `fast_direct.correlate`."""
-    from . import fast_direct
 
     out_hw, _ = _geometry(padded, weight, stride, dilation)
     kind = _kind(padded.dtype)
@@ -103,7 +111,6 @@ def direct_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, thr
 
 def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -> float:
     """Modelled time of `fftconv.correlate`."""
-    from . import fftconv
 
     single = _kind(padded.dtype) == "float32"
     cost = fftconv.fft_cost(tuple(padded.shape[1:]), tuple(weight.shape), tuple(dilation), groups, single)
@@ -112,7 +119,6 @@ def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -
 
 def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> float:
     """Modelled time of `gemm.correlate`."""
-    from . import gemm
 
     out_hw, _ = _geometry(padded, weight, stride, dilation)
     filters, per_group, kh, kw = weight.shape
@@ -131,8 +137,6 @@ def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, group
 
 def modelled_seconds(plan: Plan, padded: np.ndarray, *, threads: int | None = None) -> dict:
     """The cost model's time for each of 'direct', 'gemm' and 'fft'."""
-    from .parallel import thread_count
-
     threads = thread_count() if threads is None else threads
     weight = plan.weight
     return {
@@ -159,7 +163,6 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
             )
         return Choice("reference", "exact Python numbers (dtype object) always use the direct reference loop")
     if requested == "fft":
-        from . import fftconv
 
         if not exact and not _all_finite(padded, weight):
             raise UsageError(
@@ -180,12 +183,11 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
 
     out_hw, _ = _geometry(padded, weight, plan.stride, plan.dilation)
     work = weight.shape[0] * weight[0].size * out_hw[0] * out_hw[1]
-    if work <= TINY_WORK and weight[0].size <= TINY_TAPS:
-        return Choice("direct", f"tiny problem ({work} multiply-adds)")
+    if work <= TINY_WORK:
+        return Choice("gemm", f"tiny problem ({work} multiply-adds): one copy and one product")
 
     seconds = modelled_seconds(plan, padded, threads=threads)
     fastest = min(seconds, key=seconds.get)
-    from . import fftconv
 
     if fastest == "fft" and exact and not fftconv.fft_is_exact(padded, weight, plan.dilation, plan.groups):
         del seconds["fft"]
@@ -227,24 +229,18 @@ def run(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
 def _run_method(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
     weight, stride, dilation, groups = plan.weight, plan.stride, plan.dilation, plan.groups
     if method == "reference" or padded.dtype == object:
-        from .direct import correlate_padded
-
         return correlate_padded(padded, weight, stride, dilation, groups)
     if method == "direct":
-        from . import fast_direct
 
         return fast_direct.correlate(padded, weight, stride, dilation, groups)
     if method == "gemm":
-        from . import gemm
 
         return gemm.correlate(padded, weight, stride, dilation, groups)
     if method == "fft":
-        from . import fftconv
 
         try:
             return fftconv.correlate(padded, weight, stride, dilation, groups)
         except fftconv.RoundingCheckFailed:  # never seen; the bound has a wide margin
-            from . import fast_direct
 
             return fast_direct.correlate(padded, weight, stride, dilation, groups)
     raise ValueError(f"unknown method {method!r}")

@@ -53,6 +53,8 @@ def _int_list(value, name: str) -> list[int]:
 
 def parse_pair(value, name: str) -> tuple[int, int]:
     """Stride or dilation: one positive integer for both axes, or two."""
+    if type(value) is int and value >= 1:  # the common case, without the general parse
+        return value, value
     numbers = _int_list(value, name)
     if len(numbers) == 1:
         numbers = numbers * 2
@@ -65,6 +67,8 @@ def parse_pair(value, name: str) -> tuple[int, int]:
 
 def parse_padding(value) -> str | tuple[int, int, int, int]:
     """'valid'/'same'/'full', or explicit pads returned as (top, bottom, left, right)."""
+    if type(value) is str and value in PADDING_WORDS:
+        return value
     if isinstance(value, str) and value.strip().lower() in PADDING_WORDS:
         return value.strip().lower()
     if isinstance(value, str) and not any(ch.isdigit() for ch in value):
@@ -85,6 +89,8 @@ def parse_padding(value) -> str | tuple[int, int, int, int]:
 
 def parse_boundary(value: str) -> str:
     """Canonical boundary name; the error lists the accepted names."""
+    if type(value) is str and value == "fill":
+        return value
     key = str(value).strip().lower()
     if key not in BOUNDARY_NAMES:
         accepted = ", ".join(sorted(set(BOUNDARY_NAMES.values())))
@@ -93,6 +99,8 @@ def parse_boundary(value: str) -> str:
 
 
 def parse_groups(value) -> int:
+    if type(value) is int and value >= 1:
+        return value
     numbers = _int_list(value, "groups")
     if len(numbers) != 1 or numbers[0] < 1:
         raise UsageError(f"groups must be one integer of at least 1, got {value!r}")

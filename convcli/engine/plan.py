@@ -8,6 +8,7 @@ chosen. Errors quote the offending shapes and values.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,7 +201,7 @@ def make_plan(
         kernel_as_given=kernel,
         pads=pads,
         boundary=boundary,
-        fill_value=numeric.to_dtype(fill, dtype)[0] if fill_used else numeric.to_dtype(np.zeros(1, np.int64), dtype)[0],
+        fill_value=numeric.to_dtype(fill, dtype)[0] if fill_used else (0 if dtype is object else dtype(0)),
         stride=stride,
         dilation=dilation,
         groups=groups,
@@ -211,6 +212,7 @@ def make_plan(
     )
 
 
+@functools.lru_cache(maxsize=1)
 def physical_memory() -> int | None:
     """Bytes of RAM on this machine, or None where it cannot be read."""
     import os
