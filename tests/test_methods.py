@@ -291,6 +291,24 @@ def test_gemm_keeps_integers_exact_beyond_float64():
     np.testing.assert_array_equal(result, reference("correlate2d", small, w))
 
 
+def test_gemm_refuses_python_numbers_which_methods_route_to_the_reference_loop():
+    from fractions import Fraction
+
+    x = np.array([[[Fraction(1, 3), 2], [3, 4]]], dtype=object)
+    w = np.ones((1, 1, 1, 1), dtype=object)
+    with pytest.raises(TypeError, match="reference"):
+        gemm.correlate(x, w, (1, 1), (1, 1), 1)
+    assert convcli.correlate2d(x[0], w[0, 0], method="gemm")[0, 0] == Fraction(1, 3)
+
+
+def test_gemm_reads_non_contiguous_input_correctly():
+    x = RNG.standard_normal((2, 9, 11))
+    w = RNG.standard_normal((3, 2, 2, 3))
+    view = np.asfortranarray(x)[:, ::-1, :]  # neither C- nor F-contiguous as passed
+    np.testing.assert_allclose(gemm.correlate(view, w, (2, 1), (1, 2), 1),
+                               correlate_padded(view, w, (2, 1), (1, 2), 1), rtol=1e-13, atol=1e-13)
+
+
 def test_float64_gemm_bound_is_max_x_times_the_largest_l1_of_a_filter():
     x = np.full((1, 2, 2), -(2**20), dtype=np.int64)
     under = np.array([[[[2**31, -(2**31)]]], [[[1, 1]]]], dtype=np.int64)  # L1 2**32: sums reach 2**52

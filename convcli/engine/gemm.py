@@ -56,7 +56,8 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     """Valid cross-correlation of padded (C, Hp, Wp) with weight (K, C/g, kh, kw)
     as banded im2col products. Same contract as `direct.correlate_padded`."""
     if padded.dtype == object or weight.dtype == object:
-        raise TypeError("gemm.correlate works on int64, float32 and float64 arrays; use direct.correlate_padded")
+        raise TypeError("gemm.correlate works on int64, float32 and float64 arrays; exact Python numbers "
+                        "take the reference loop, direct.correlate_padded")
     result_dtype = padded.dtype
     work_dtype = compute_dtype(padded, weight)
     # C-contiguous, so every window view below is a plain ndarray over its

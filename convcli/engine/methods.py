@@ -50,7 +50,7 @@ THREADS_PAY_FROM = 4e6  # outputs; below this, bands in threads gained nothing m
 # Multiply-adds under which only per-call overhead counts, so the fewest numpy
 # calls win: gemm's one copy and one product (~20 us on an 8x8 input), not
 # direct's two ~3 us calls per tap, nor the FFT's transforms.
-TINY_WORK = 20_000
+TINY_WORK = 100_000
 
 
 @dataclass(frozen=True)
