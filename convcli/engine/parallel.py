@@ -13,6 +13,7 @@ fast paths call it as bands or tiles finish.
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import threading
 
@@ -26,11 +27,16 @@ def thread_count() -> int:
     configured = os.environ.get("CONVCLI_THREADS", "").strip()
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
+    return max(1, min(MAX_THREADS, _available_cpus()))
+
+
+@functools.lru_cache(maxsize=1)
+def _available_cpus() -> int:
+    """CPUs this process may run on, read once (each call is chosen per operation)."""
     try:
-        available = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        available = os.cpu_count() or 1
-    return max(1, min(MAX_THREADS, available))
+        return os.cpu_count() or 1
 
 
 class Progress:
