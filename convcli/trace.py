@@ -28,6 +28,7 @@ from .trace_grids import (  # noqa: F401  (re-exported: the grids are part of wh
     Grid,
     GridCell,
     axis_window,
+    exact_scalar,
     human_bytes,
     matrix_grid,
     output_grid,
@@ -38,7 +39,6 @@ from .trace_grids import (  # noqa: F401  (re-exported: the grids are part of wh
 DEFAULT_ALL_CELLS = 25  # trace every position when the output has at most this many cells
 DEFAULT_FIRST = 3  # otherwise trace this many, and say how to see more
 MAX_FILTERS = 8  # filters traced at each position
-COLUMN_CAP = 10  # columns of X_col
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ class ConvTrace:
         height, width = self.input.shape[1:]
         if source_row < 0 or source_col < 0:
             return self.fill_value, PaddingSource("fill", None)
-        value = _scalar(self.input[channel, source_row, source_col])
+        value = exact_scalar(self.input[channel, source_row, source_col])
         if 0 <= row < height and 0 <= col < width:
             return value, None
         return value, PaddingSource(self.boundary, (source_row, source_col))
@@ -194,34 +194,6 @@ class ConvTrace:
             for cell in step.cells:
                 known[(cell.filter,) + cell.position] = cell.value
         return known
-
-
-@dataclass(frozen=True, eq=False)
-class Im2colTrace:
-    """im2col's matrices around the traced positions, and the correlation trace
-    whose sums are its column-times-row dot products."""
-
-    conv: ConvTrace
-    x_col_shape: tuple[int, int]  # (C*kh*kw, H'*W')
-    itemsize: int  # bytes per X_col entry (8 for exact Python numbers: a pointer each)
-    x_col: Grid
-    w_row: Grid
-    product: Grid  # W_row @ X_col at the shown columns, before the bias
-    reshaped: Grid  # the product reshaped to the output, first traced filter
-
-    @property
-    def x_col_bytes(self) -> int:
-        return self.x_col_shape[0] * self.x_col_shape[1] * self.itemsize
-
-    def column_of(self, position: tuple[int, int]) -> int:
-        return position[0] * self.conv.output_hw[1] + position[1]
-
-
-def _scalar(value):
-    """Python int for numpy integers (exact and unbounded); other values as they are."""
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def _total(values):
@@ -285,7 +257,7 @@ def _axis_sources(length: int, before: int, after: int, boundary: str, axis: int
     return np.asarray(cols[0, :])
 
 
-def _cell_step(trace_parts: dict, filter_index: int, position) -> CellStep:
+def cell_step(trace_parts: dict, filter_index: int, position) -> CellStep:
     weight, pads, stride, dilation = (trace_parts[k] for k in ("weight", "pads", "stride", "dilation"))
     cell, channels, bias = trace_parts["cell"], trace_parts["channels"](filter_index), trace_parts["bias"]
     kh, kw = weight.shape[2:]
@@ -298,11 +270,11 @@ def _cell_step(trace_parts: dict, filter_index: int, position) -> CellStep:
             for j in range(kw):
                 row, col = row0 + i * dilation[0], col0 + j * dilation[1]
                 value, source = cell(channel, row, col)
-                tap = _scalar(weight[filter_index, local, i, j])
+                tap = exact_scalar(weight[filter_index, local, i, j])
                 terms.append(Term(channel, (row, col), (i, j), value, tap, value * tap, source))
         sums.append(ChannelSum(channel, tuple(terms), _total(t.product for t in terms)))
     depth_sum = _total(s.total for s in sums)
-    bias_value = None if bias is None else _scalar(bias[filter_index])
+    bias_value = None if bias is None else exact_scalar(bias[filter_index])
     value = depth_sum if bias_value is None else depth_sum + bias_value
     return CellStep(filter_index, tuple(position), tuple(sums), depth_sum, bias_value, value)
 
@@ -321,7 +293,7 @@ def _build(operation: str, plan, kernel_as_given, output_shape, output_2d, at, s
         kernel_as_applied=plan.weight,
         pads=plan.pads,
         boundary=plan.boundary,
-        fill_value=_scalar(plan.fill_value),
+        fill_value=exact_scalar(plan.fill_value),
         stride=plan.stride,
         dilation=plan.dilation,
         groups=plan.groups,
@@ -346,7 +318,7 @@ def _build(operation: str, plan, kernel_as_given, output_shape, output_2d, at, s
             position=position,
             rows=tuple(row0 + i * plan.dilation[0] for i in range(kh)),
             cols=tuple(col0 + j * plan.dilation[1] for j in range(kw)),
-            cells=tuple(_cell_step(parts, k, position) for k in trace.filters),
+            cells=tuple(cell_step(parts, k, position) for k in trace.filters),
         ))
     return replace(trace, steps=tuple(position_steps))
 
@@ -390,93 +362,13 @@ def trace_conv1x1(x, weights, *, bias=None, at=None, steps=None) -> ConvTrace:
     return _build("conv1x1", plan, weight_matrix, shape, single, at, steps)
 
 
-def _tap_label(channel: int, i: int, j: int, channels: int) -> str:
-    return f"({i},{j})" if channels == 1 else f"c{channel} ({i},{j})"
-
-
-def trace_im2col(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1,
-                 bias=None, at=None, steps=None) -> Im2colTrace:
-    """X_col, W_row and the worked dot products of im2col-matmul.
-
-    Only the shown window of X_col is built, so the trace of a large input
-    stays small; ``x_col_bytes`` is what the whole X_col would take.
-
-    Examples
-    --------
-    >>> t = trace_im2col([[1, 2, 3], [4, 5, 6]], [[1, 1]])
-    >>> t.x_col_shape, [[c.value for c in row] for row in t.x_col.cells]
-    ((2, 4), [[1, 2, 4, 5], [2, 3, 5, 6]])
-    """
-    conv = trace_conv("im2col_matmul", x, kernel, padding=padding, boundary=boundary, fill_value=fill_value,
-                      stride=stride, dilation=dilation, groups=groups, bias=bias, at=at, steps=steps)
-    weight = conv.kernel_as_applied
-    filters, per_group, kh, kw = weight.shape
-    channels = conv.channel_count
-    out_h, out_w = conv.output_hw
-    rows, columns = channels * kh * kw, out_h * out_w
-    first_column = conv.steps[0].position[0] * out_w + conv.steps[0].position[1]
-    last_column = conv.steps[-1].position[0] * out_w + conv.steps[-1].position[1]
-    shown_rows = axis_window(rows, 0, rows - 1, MATRIX_CAP, margin=0)
-    shown_columns = axis_window(columns, first_column, min(last_column, first_column + COLUMN_CAP - 1), COLUMN_CAP)
-    column_labels = tuple(None if j is None else divmod(j, out_w) for j in shown_columns)
-
-    def tap(q):
-        channel, rest = divmod(q, kh * kw)
-        return (channel,) + divmod(rest, kw)
-
-    def x_col_value(q, j):
-        channel, i, jj = tap(q)
-        r, c = divmod(j, out_w)
-        value, source = conv.cell(channel, r * conv.stride[0] - conv.pads[0] + i * conv.dilation[0],
-                                  c * conv.stride[1] - conv.pads[2] + jj * conv.dilation[1])
-        return GridCell(value, "padding" if source else "input", False, source)
-
-    x_col_cells = tuple(
-        tuple(GridCell(None, "ellipsis") if q is None or j is None else x_col_value(q, j) for j in shown_columns)
-        for q in shown_rows
-    )
-    x_col = Grid("X_col", tuple(None if q is None else _tap_label(*tap(q), channels) for q in shown_rows),
-                 column_labels, x_col_cells)
-
-    w_columns = axis_window(per_group * kh * kw, 0, per_group * kh * kw - 1, MATRIX_CAP, margin=0)
-    flat = weight.reshape(filters, -1)
-    shown_filters = axis_window(filters, 0, filters - 1, MATRIX_CAP, margin=0)
-    w_row = Grid(
-        "W_row",
-        tuple(None if k is None else f"filter {k}" for k in shown_filters),
-        tuple(None if q is None else _tap_label(*tap(q), per_group) for q in w_columns),
-        tuple(tuple(GridCell(None, "ellipsis") if k is None or q is None else GridCell(_scalar(flat[k, q]), "input")
-                    for q in w_columns) for k in shown_filters),
-    )
-
-    parts = dict(weight=weight, pads=conv.pads, stride=conv.stride, dilation=conv.dilation,
-                 cell=conv.cell, channels=conv.input_channels, bias=None)
-    product_filters = tuple(k for k in shown_filters if k is None or k < MAX_FILTERS)
-    known = {}
-    for k in product_filters:
-        for j in shown_columns:
-            if k is not None and j is not None:
-                known[(k, j)] = _cell_step(parts, k, divmod(j, out_w)).depth_sum
-    product = Grid(
-        "W_row @ X_col",
-        tuple(None if k is None else f"filter {k}" for k in product_filters),
-        column_labels,
-        tuple(tuple(GridCell(None, "ellipsis") if k is None or j is None else GridCell(known[(k, j)], "output")
-                    for j in shown_columns) for k in product_filters),
-    )
-    reshaped = output_grid_from(
-        "reshaped", conv.output_hw, conv.steps[0].position,
-        {divmod(j, out_w): v for (k, j), v in known.items() if k == 0}, cap=OUTPUT_CAP, mark=False,
-    )
-    itemsize = 8 if conv.input.dtype == object else conv.input.dtype.itemsize
-    return Im2colTrace(conv, (rows, columns), itemsize, x_col, w_row, product, reshaped)
-
-
 def build_trace(operation: str, x, kernel, **options):
     """The trace for one of the four operations (conv1x1 takes only `bias`, `at`, `steps`)."""
     operation = operation.replace("-", "_")
     if operation == "conv1x1":
         return trace_conv1x1(x, kernel, **options)
     if operation == "im2col_matmul":
+        from .trace_im2col import trace_im2col  # here: trace_im2col builds on this module
+
         return trace_im2col(x, kernel, **options)
     return trace_conv(operation, x, kernel, **options)

@@ -17,6 +17,8 @@ import numpy as np
 
 from . import trace as tr
 from .outputs import format_number
+from .trace_grids import exact_scalar
+from .trace_im2col import Im2colTrace
 
 MAX_TERMS = 32  # a sum with more terms is shown as its first and last ones (3x3x3 fits)
 HEAD_TERMS, TAIL_TERMS = 12, 4
@@ -273,7 +275,7 @@ def _conv1x1_sections(trace: tr.ConvTrace) -> list[list]:
     sections = [header]
     for index, step in enumerate(trace.steps):
         r, c = step.position
-        vector = tuple(tr._scalar(v) for v in trace.input[:, r, c])
+        vector = tuple(exact_scalar(v) for v in trace.input[:, r, c])
         blocks = [Heading(f"Step {index + 1} of {len(trace.steps)}: pixel ({r}, {c})")]
         equations = []
         for cell in step.cells:
@@ -297,7 +299,7 @@ def _conv1x1_sections(trace: tr.ConvTrace) -> list[list]:
     return sections
 
 
-def _im2col_sections(trace: tr.Im2colTrace) -> list[list]:
+def _im2col_sections(trace: Im2colTrace) -> list[list]:
     conv = trace.conv
     rows, columns = trace.x_col_shape
     kh, kw = conv.kernel_as_applied.shape[2:]
@@ -348,7 +350,7 @@ def _im2col_sections(trace: tr.Im2colTrace) -> list[list]:
 
 def trace_sections(trace) -> list[list]:
     """The trace as sections of blocks: the header, one per traced step, the footer."""
-    if isinstance(trace, tr.Im2colTrace):
+    if isinstance(trace, Im2colTrace):
         return _im2col_sections(trace)
     if trace.operation == "conv1x1":
         return _conv1x1_sections(trace)

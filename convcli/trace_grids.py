@@ -49,7 +49,8 @@ class Grid:
         return any(cell.marked for row in self.cells for cell in row)
 
 
-def _scalar(value):
+def exact_scalar(value):
+    """Python int for numpy integers (exact and unbounded); other values as they are."""
     return int(value) if isinstance(value, np.integer) else value
 
 
@@ -127,7 +128,7 @@ def matrix_grid(matrix, title: str, cap: int = MATRIX_CAP) -> Grid:
     rows = axis_window(matrix.shape[0], 0, matrix.shape[0] - 1, cap, margin=0)
     cols = axis_window(matrix.shape[1], 0, matrix.shape[1] - 1, cap, margin=0)
     cells = tuple(
-        tuple(GridCell(None, "ellipsis") if r is None or c is None else GridCell(_scalar(matrix[r, c]), "input")
+        tuple(GridCell(None, "ellipsis") if r is None or c is None else GridCell(exact_scalar(matrix[r, c]), "input")
               for c in cols)
         for r in rows
     )

@@ -22,6 +22,7 @@ from convcli import trace as tr
 from convcli.cli import main
 from convcli.engine.boundary import pad_spatial
 from convcli.errors import ShapeError, UsageError
+from convcli.trace_im2col import trace_im2col
 from convcli.trace_text import format_trace, to_markdown, to_text
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "samples")
@@ -260,7 +261,7 @@ def test_floats_print_at_the_requested_precision():
 
 
 def test_im2col_matrices_the_worked_column_and_the_reshape():
-    trace = tr.trace_im2col([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 2], [3, 4]])
+    trace = trace_im2col([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 2], [3, 4]])
     expected = convcli.im2col_matrices([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 2], [3, 4]])
     assert [[c.value for c in row] for row in trace.x_col.cells] == expected.x_col.tolist()
     assert [[c.value for c in row] for row in trace.w_row.cells] == expected.w_row.tolist()
@@ -276,7 +277,7 @@ def test_im2col_matrices_the_worked_column_and_the_reshape():
 
 def test_im2col_memory_is_reported_without_building_x_col():
     x = np.zeros((2048, 2048))
-    trace = tr.trace_im2col(x, np.ones((31, 31)))
+    trace = trace_im2col(x, np.ones((31, 31)))
     assert trace.x_col_shape == (961, 2018 * 2018)
     assert trace.x_col_bytes == 961 * 2018 * 2018 * 8
     text = to_text(trace)
@@ -395,7 +396,7 @@ LATEX_CASES = {
                                        np.full((3, 3), Fraction(1, 9), dtype=object)),
     "multichannel": lambda: tr.trace_conv("correlate2d", multichannel()["input"], multichannel()["kernel"],
                                           bias=multichannel()["bias"], at=(0, 1)),
-    "im2col": lambda: tr.trace_im2col(GRID3, [[1, 2], [3, 4]]),
+    "im2col": lambda: trace_im2col(GRID3, [[1, 2], [3, 4]]),
     "conv1x1": lambda: tr.trace_conv1x1([[[1, 2]], [[5, 6]]], [[1, 10], [2, -1]], bias=[0, 3]),
     "large": lambda: tr.trace_conv("correlate2d", np.ones((60, 60)), np.full((7, 7), -0.5)),
 }
