@@ -21,7 +21,6 @@ import sys
 import tempfile
 
 import numpy as np
-
 from timing import REPO, compare, format_seconds, table
 
 import convcli

@@ -24,7 +24,6 @@ import statistics
 import sys
 
 import numpy as np
-
 from timing import compare, format_seconds, rounds_for, table, time_once
 
 from convcli import correlate2d

@@ -21,9 +21,10 @@ from .pipeline import (
     console,
     emit,
     guarded,
-    one_line,
     inexact,
+    one_line,
     output_request,
+    parse_trace_request,
     read_inputs,
     read_number,
     read_vector,
@@ -31,7 +32,6 @@ from .pipeline import (
     rich_wanted,
     run_operation,
     show_trace,
-    parse_trace_request,
 )
 
 app = typer.Typer(

@@ -25,7 +25,8 @@ Here e = d*(k-1) + 1 is the dilated kernel size.
 from __future__ import annotations
 
 from .engine.options import parse_boundary, parse_padding, parse_pair
-from .engine.plan import effective_size, resolve_pads as scipy_resolve_pads
+from .engine.plan import effective_size
+from .engine.plan import resolve_pads as scipy_resolve_pads
 from .errors import UsageError
 
 LIBRARIES = ("scipy", "numpy", "matlab", "torch", "tf")

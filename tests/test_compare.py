@@ -9,7 +9,6 @@ import os
 import sys
 
 import numpy as np
-import pytest
 from scipy import signal
 
 from convcli.cli import main

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-import os
 import json
+import os
 import re
 import shutil
 import subprocess
