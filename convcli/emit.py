@@ -11,6 +11,9 @@ UsageError naming the reason.
 
 The program reproduces the result convcli prints for the same command:
 ``--like`` chooses the conventions, ``--emit-code`` only the language.
+
+This module holds the shared parts and the scipy program; numpy's is in
+`emit_numpy`, torch's, TensorFlow's and MATLAB's in `emit_frameworks`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conventions import BOUNDARY_TRANSLATION, engine_padding, numpy_pads, parse_like, resolve_pads
+from .conventions import BOUNDARY_TRANSLATION, engine_padding, parse_like, resolve_pads
 from .engine.plan import Plan, effective_size, make_plan
 from .errors import UsageError
 
@@ -163,8 +166,12 @@ def emit_program(library: str, operation: str, x, kernel, *, padding="valid", bo
         )
     word = padding.strip().lower() if isinstance(padding, str) and padding.strip().lower() in ("valid", "same", "full") else None
     problem = Problem(plan, word, parse_like(like))
-    if key in EMITTERS:
-        program = EMITTERS[key](problem)
+    if key == "scipy":
+        program = _scipy(problem)
+    elif key == "numpy":
+        from .emit_numpy import numpy_program  # here: emit_numpy builds on this module
+
+        program = numpy_program(problem)
     else:
         from .emit_frameworks import FRAMEWORK_EMITTERS
 
@@ -218,7 +225,7 @@ def exact_in_float64(p: Problem, library: str) -> None:
         raise UsageError(f"--emit-code {library}: the sums may pass 2**53, where {library}'s float64 arithmetic rounds")
 
 
-def _bias_lines(p: Problem, make: str, dtype: str | None) -> list[str]:
+def bias_lines(p: Problem, make: str, dtype: str | None) -> list[str]:
     if p.bias is None:
         return []
     if p.two_d:
@@ -256,7 +263,7 @@ def check_pad_sizes(p: Problem, library: str, rule: str, strict: bool) -> None:
 
 # ---------------------------------------------------------------- scipy
 
-def _np_pad(p: Problem, source: str = "x") -> list[str]:
+def np_pad_lines(p: Problem, source: str = "x") -> list[str]:
     if not p.padded:
         return [f"padded = {source}"]
     top, bottom, left, right = p.pads
@@ -281,7 +288,7 @@ def _np_dilate(p: Problem, name: str) -> list[str]:
     ]
 
 
-def _np_inputs(p: Problem) -> list[str]:
+def np_input_lines(p: Problem) -> list[str]:
     """The embedded numpy arrays: x and a 2-D kernel, or x and (K, C/groups, kh, kw) weights; then the bias."""
     dtype = "np.float32" if p.float32 else None
     if p.two_d or p.depthwise:
@@ -290,13 +297,13 @@ def _np_inputs(p: Problem) -> list[str]:
     else:
         lines = [py_array("x", p.x, "np.array", dtype, "(C, H, W)"),
                  py_array("weight", p.weight, "np.array", dtype, "(K, C/groups, kh, kw)")]
-    return lines + _bias_lines(p, "np.array", dtype) + [""]
+    return lines + bias_lines(p, "np.array", dtype) + [""]
 
 
 def _scipy(p: Problem) -> str:
-    lines = ["import numpy as np", "from scipy import signal", ""] + _np_inputs(p)
+    lines = ["import numpy as np", "from scipy import signal", ""] + np_input_lines(p)
     lines += _np_dilate(p, "kernel" if (p.two_d or p.depthwise) else "weight")
-    lines += _np_pad(p)
+    lines += np_pad_lines(p)
     function = "signal.convolve2d" if p.flip else "signal.correlate2d"
     if p.operation == "im2col_matmul":
         lines.append("# im2col-matmul gives exactly this correlation, computed as one matrix product")
@@ -342,109 +349,3 @@ def _scipy_call(p: Problem) -> str:
         elif p.fill != 0:
             options += f", fillvalue={py_number(p.fill)}"
     return f"the same as {function}(x, kernel, {options})"
-
-
-# ---------------------------------------------------------------- numpy
-
-def _numpy_row(p: Problem) -> bool:
-    return p.two_d and p.x.shape[0] == 1 and p.kernel2d.shape[0] == 1 and p.pads[:2] == (0, 0)
-
-
-def _numpy(p: Problem) -> str:
-    if _numpy_row(p):
-        return _numpy_1d(p)
-    lines = ["import numpy as np", "from numpy.lib.stride_tricks import sliding_window_view", ""] + _np_inputs(p)
-    single = p.two_d or p.depthwise
-    lines += _np_pad(p)
-    name = "kernel" if single else "weight"
-    if p.flip:
-        lines.append(f"{name} = {name}[..., ::-1, ::-1]  # convolution flips the kernel in both axes")
-    eh, ew = p.reach
-    taps = "" if p.dilation == (1, 1) else f", ::{p.dilation[0]}, ::{p.dilation[1]}"
-    strides = f"::{p.stride[0]}, ::{p.stride[1]}"
-    if p.two_d:
-        view = f"sliding_window_view(padded, ({eh}, {ew}))"
-        index = "" if p.stride == (1, 1) and not taps else f"[{strides}{taps}]"
-        shape_note = "(H', W', kh, kw)"
-    else:
-        view = f"sliding_window_view(padded, ({eh}, {ew}), axis=(1, 2))"
-        index = "" if p.stride == (1, 1) and not taps else f"[:, {strides}{taps}]"
-        shape_note = "(C, H', W', kh, kw)"
-    dilation_note = "" if not taps else f", every {p.dilation[0]},{p.dilation[1]}-th tap of a {eh}x{ew} window"
-    lines.append(f"windows = {view}{index}  # {shape_note}: the window under each output cell{dilation_note}")
-    im2col = p.operation == "im2col_matmul" and p.plan.groups == 1 and not p.depthwise
-    if im2col:
-        lines += _numpy_im2col(p)
-    elif p.two_d:
-        lines.append('result = np.einsum("ijkl,kl->ij", windows, kernel)  # sum of element-wise products')
-    elif p.depthwise:
-        lines.append('result = np.einsum("chwij,ij->chw", windows, kernel)  # the same kernel on every channel')
-    elif p.plan.groups == 1:
-        lines.append('result = np.einsum("chwij,kcij->khw", windows, weight)  # sum over channels and taps')
-    else:
-        groups = p.plan.groups
-        lines += [
-            f"# groups={groups}: filter k reads only the input channels of its group",
-            f"windows = windows.reshape({groups}, -1, *windows.shape[1:])",
-            f"weight = weight.reshape({groups}, -1, *weight.shape[1:])",
-            'result = np.einsum("gchwij,gkcij->gkhw", windows, weight).reshape(-1, *windows.shape[2:4])',
-        ]
-    if p.bias is not None:
-        lines.append("result = result + bias" + ("" if p.two_d else "[:, None, None]"))
-    lines.append("print(result.tolist())")
-    return "\n".join(lines)
-
-
-def _numpy_im2col(p: Problem) -> list[str]:
-    out_h, out_w = p.plan.output_hw
-    if p.two_d:
-        return [
-            f"x_col = windows.reshape({out_h * out_w}, -1).T  # (kh*kw, H'*W'): one column per receptive field",
-            "w_row = kernel.reshape(1, -1)",
-            f"result = (w_row @ x_col).reshape({out_h}, {out_w})",
-        ]
-    return [
-        f"x_col = windows.transpose(0, 3, 4, 1, 2).reshape(-1, {out_h * out_w})  # (C*kh*kw, H'*W')",
-        "w_row = weight.reshape(len(weight), -1)  # (K, C*kh*kw)",
-        f"result = (w_row @ x_col).reshape(-1, {out_h}, {out_w})",
-    ]
-
-
-def _numpy_1d(p: Problem) -> str:
-    dtype = "np.float32" if p.float32 else None
-    lines = ["import numpy as np", "",
-             py_array("x", p.x[0], "np.array", dtype), py_array("kernel", p.kernel2d[0], "np.array", dtype)]
-    lines += _bias_lines(p, "np.array", dtype) + [""]
-    if p.dilation[1] > 1:
-        d = p.dilation[1]
-        lines += [f"# dilation {d}: spread the taps out with zeros between them",
-                  f"dilated = np.zeros({p.reach[1]}, dtype=kernel.dtype)", f"dilated[::{d}] = kernel",
-                  "kernel = dilated"]
-    if p.padded:
-        mode = BOUNDARY_TRANSLATION[p.boundary]["numpy"]
-        extra = f", constant_values={py_number(p.fill)}" if mode == "constant" else ""
-        lines += [p.pads_comment("#"), f'padded = np.pad(x, ({p.pads[2]}, {p.pads[3]}), mode="{mode}"{extra})']
-    else:
-        lines.append("padded = x")
-    step = "" if p.stride[1] == 1 else f"[::{p.stride[1]}]"
-    if p.flip:
-        lines.append(f'result = np.convolve(padded, kernel, mode="valid"){step}'
-                     "  # np.convolve flips the kernel; np.correlate would not")
-    else:
-        lines.append(f'result = np.correlate(padded, kernel, mode="valid"){step}  # no flip')
-    if p.bias is not None:
-        lines.append("result = result + bias")
-    if (p.word and p.boundary == "fill" and p.fill == 0 and p.stride == (1, 1) and p.dilation == (1, 1)
-            and p.operation != "im2col_matmul"):
-        own = numpy_pads(p.word, p.flip, p.x.shape[1], p.kernel2d.shape[1])
-        function = "np.convolve" if p.flip else "np.correlate"
-        if own == tuple(p.pads[2:]):
-            lines.append(f'# the same as {function}(x, kernel, mode="{p.word}")')
-        else:
-            lines.append(f"# numpy's own {function} mode={p.word!r} would pad {own[0]} before, {own[1]} after; "
-                         "add --like numpy for that")
-    lines.append("print(result.tolist())")
-    return "\n".join(lines)
-
-
-EMITTERS = {"scipy": _scipy, "numpy": _numpy}

@@ -1,4 +1,4 @@
-"""--emit-code for torch, TensorFlow and MATLAB (scipy and numpy are in emit.py).
+"""--emit-code for torch, TensorFlow and MATLAB (scipy is in emit.py, numpy in emit_numpy.py).
 
 Pure: returns program text. The same recipe as emit.py: inputs embedded,
 explicit padding, explicit flips, then the library's valid correlation.
