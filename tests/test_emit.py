@@ -17,6 +17,7 @@ import sys
 import numpy as np
 import pytest
 
+import convcli
 from convcli.cli import main
 from convcli.emit import emit_program
 from convcli.errors import UsageError
@@ -167,6 +168,29 @@ def test_emitted_torch_program_reproduces_convcli(batch, args, what):
     program, printed = batch["torch"][what]
     assert "import torch.nn.functional as F" in program
     assert_same_numbers(printed, convcli_result(args))
+
+
+@pytest.mark.parametrize("library", ["scipy", "numpy"])
+@pytest.mark.parametrize("channels", [False, True], ids=["2-D", "channels"])
+def test_float32_npy_inputs_give_float32_programs_with_the_same_numbers(tmp_path, library, channels):
+    # quarters and halves: every sum is exact in float32, so any order of summation agrees
+    if channels:
+        x = (np.arange(2 * 5 * 6).reshape(2, 5, 6) / 8).astype(np.float32)
+        k = (np.arange(3 * 2 * 2 * 2).reshape(3, 2, 2, 2) / 2 - 3).astype(np.float32)
+    else:
+        x = (np.arange(30).reshape(5, 6) / 4).astype(np.float32)
+        k = np.array([[0.5, -1], [2, 0.25]], dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "k.npy", k)
+    args = ["conv2d", str(tmp_path / "x.npy"), str(tmp_path / "k.npy"), "--padding", "same", "--stride", "2"]
+    program = run_quietly(args + ["--emit-code", library])[1]
+    assert program.count("dtype=np.float32") >= 2, program
+    expected = convcli.conv2d(x, k, padding="same", stride=2)
+    assert expected.dtype == np.float32
+    printed = run_program(program)
+    assert printed.shape == expected.shape
+    assert printed.tolist() == expected.tolist()
+    assert convcli_result(args).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("library", ["scipy", "numpy", "torch"])
