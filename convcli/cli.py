@@ -165,6 +165,7 @@ def compare_command(
     dilation: DilationOpt = "1",
     groups: GroupsOpt = "1",
     bias: BiasOpt = None,
+    like: LikeOpt = None,
     precision: PrecisionOpt = None,
     no_color: NoColorOpt = False,
     exact: ExactOpt = False,
@@ -179,7 +180,7 @@ def compare_command(
     if not exact:
         x, kernel_array = inexact(x), inexact(kernel_array)
         options.update(fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
-    comparison = compare(x, kernel_array, **options)
+    comparison = compare(x, kernel_array, **options, like=like)
     if rich_wanted(no_color):
         from .render_trace import comparison_renderable
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import engine
 from . import trace as tr
+from .conventions import engine_padding, parse_like
 from .engine import numeric
 from .engine.plan import make_plan
 from .trace_blocks import Equation, Equations, Grids, Heading, Paragraph, number_text, sum_equation
@@ -68,7 +69,7 @@ def _equal_words(verdict: str, largest: float) -> str:
     return "" if verdict == "exact" else f" (to within floating-point rounding: the largest difference is {largest:.2g})"
 
 
-def _flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan) -> str:
+def _flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan, padding_word, library) -> str:
     weight = corr_plan.weight
     symmetric = bool(np.all(weight == weight[..., ::-1, ::-1]))
     verdict, largest = agreement(conv, corr)
@@ -78,7 +79,7 @@ def _flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan) -> str:
     pads_note = ""
     if conv_plan.pads != corr_plan.pads:
         pads_note = (f", padded as conv2d pads ((top, bottom, left, right) = {conv_plan.pads}, where correlate2d's "
-                     f"own '{options['padding']}' pads {corr_plan.pads}),")
+                     f"own '{padding_word}' pads {corr_plan.pads}),")
     cells = "the 1 cell is equal" if conv.size == 1 else f"all {conv.size} cells are equal"
     if check == "differ":
         reproduce = (f"correlate2d with the flipped kernel does not reproduce conv2d here "
@@ -95,7 +96,7 @@ def _flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan) -> str:
     if symmetric:
         return ("conv2d and correlate2d differ even though the kernel is symmetric under a 180 degree rotation, "
                 "because for an even-sized kernel padding 'same' puts the extra padding cell before the input for "
-                f"conv2d and after it for correlate2d (as scipy.signal does); {reproduce}.")
+                f"conv2d and after it for correlate2d (as {library} does); {reproduce}.")
     return ("conv2d and correlate2d differ because the kernel is not symmetric under a 180 degree rotation "
             f"(conv2d flips it, correlate2d does not), and {reproduce}.")
 
@@ -164,8 +165,11 @@ def _answer(x, kernel, options, corr_plan) -> tuple:
 
 
 def compare(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride=1, dilation=1, groups=1,
-            bias=None) -> Comparison:
+            bias=None, like=None) -> Comparison:
     """Run conv2d, correlate2d, im2col-matmul and (for a 1x1 kernel) conv1x1, and explain.
+
+    `like` pads and aligns every operation as that library would (see
+    :func:`convcli.conventions.engine_padding`); the default is scipy's.
 
     Examples
     --------
@@ -175,13 +179,21 @@ def compare(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride
     """
     options = dict(padding=padding, boundary=boundary, fill_value=fill_value, stride=stride, dilation=dilation,
                    groups=groups, bias=bias)
-    conv_plan = make_plan("conv2d", x, kernel, **options)
-    corr_plan = make_plan("correlate2d", x, kernel, **options)
-    conv = engine.conv2d(x, kernel, **options)
-    corr = engine.correlate2d(x, kernel, **options)
-    im2col = engine.im2col_matmul(x, kernel, **options)
+
+    def padded_like(operation: str) -> dict:
+        explicit = engine_padding(like, operation, padding, np.shape(x), np.shape(kernel), stride=stride,
+                                  dilation=dilation, boundary=boundary)
+        return dict(options, padding=explicit)
+
+    conv_options, corr_options = padded_like("conv2d"), padded_like("correlate2d")
+    conv_plan = make_plan("conv2d", x, kernel, **conv_options)
+    corr_plan = make_plan("correlate2d", x, kernel, **corr_options)
+    conv = engine.conv2d(x, kernel, **conv_options)
+    corr = engine.correlate2d(x, kernel, **corr_options)
+    im2col = engine.im2col_matmul(x, kernel, **padded_like("im2col_matmul"))
     outcomes = [Outcome("conv2d", conv), Outcome("correlate2d", corr), Outcome("im2col-matmul", im2col)]
-    findings = [_flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan)]
+    library = "scipy.signal" if like is None else parse_like(like)
+    findings = [_flip_finding(x, kernel, corr_options, conv, corr, conv_plan, corr_plan, padding, library)]
 
     verdict, largest = agreement(im2col, corr)
     rows = corr_plan.weight.shape[1] * corr_plan.weight.shape[2] * corr_plan.weight.shape[3] * corr_plan.groups
@@ -193,7 +205,7 @@ def compare(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride
                         f"of products, laid out as one matrix product W_row @ X_col "
                         f"({corr_plan.weight.shape[0]} x {rows} times {rows} x {columns}).")
 
-    conv1x1 = _conv1x1_outcome(x, options, corr_plan, corr)
+    conv1x1 = _conv1x1_outcome(x, corr_options, corr_plan, corr)
     outcomes.append(conv1x1)
     if conv1x1.result is not None:
         verdict, largest = agreement(conv1x1.result, corr)
@@ -208,8 +220,9 @@ def compare(x, kernel, *, padding="valid", boundary="fill", fill_value=0, stride
 
     padding_words = f"padding '{padding}'" if isinstance(padding, str) and not padding[:1].isdigit() else f"padding {padding}"
     title = (f"compare: input {tuple(np.shape(x))}, kernel {tuple(np.shape(kernel))}, {padding_words}"
-             + (f", boundary {corr_plan.boundary}" if any(corr_plan.pads) else ""))
-    return Comparison(title, tuple(outcomes), tuple(findings), _answer(x, kernel, options, corr_plan))
+             + (f", boundary {corr_plan.boundary}" if any(corr_plan.pads) else "")
+             + (f", like {library}" if like is not None else ""))
+    return Comparison(title, tuple(outcomes), tuple(findings), _answer(x, kernel, conv_options, corr_plan))
 
 
 def _result_grids(comparison: Comparison) -> list:

@@ -71,6 +71,19 @@ def test_even_kernel_same_padding_differs_even_when_symmetric():
     assert finding.endswith("reproduces conv2d (checked: all 6 cells are equal).")
 
 
+def test_like_torch_pads_every_operation_as_torch_does():
+    # torch's 'same' puts the odd padding cell after the input for every operation, flipped or not
+    comparison = compare([[1, 2, 3, 4]], [[1, 10]], padding="same", like="torch")
+    assert comparison.outcome("correlate2d").result.tolist() == [[21, 32, 43, 4]]  # 1*1 + 2*10, ..., 4*1 + 0*10
+    assert comparison.outcome("im2col-matmul").result.tolist() == [[21, 32, 43, 4]]
+    assert comparison.outcome("conv2d").result.tolist() == [[12, 23, 34, 40]]  # flipped kernel [10, 1]
+    assert comparison.title.endswith("like torch")
+    assert "padded as conv2d pads" not in comparison.findings[0]  # both padded alike: no alignment note
+    symmetric = compare([[1, 2, 3, 4, 5, 6]], [[1, 1]], padding="same", like="torch")
+    assert symmetric.outcome("conv2d").result.tolist() == [[3, 5, 7, 9, 11, 6]]
+    assert symmetric.findings[0].startswith("conv2d equals correlate2d here because the kernel is symmetric")
+
+
 def test_results_equal_scipy_under_every_boundary():
     rng = np.random.default_rng(3)
     x = rng.integers(-9, 10, size=(6, 5))
@@ -146,6 +159,16 @@ def test_cli_compare_fractions(capsys):
 def test_cli_compare_errors_are_one_line(capsys):
     code, out, err = run(capsys, "compare", "1 2", "1 2 3")
     assert code == 1 and out == "" and err.startswith("Error: kernel") and err.count("\n") == 1
+
+
+def test_cli_compare_like(capsys):
+    code, out, err = run(capsys, "compare", "1 2 3 4", "1 10", "--padding", "same", "--like", "torch")
+    assert (code, err) == (0, "")
+    assert out.startswith("compare: input (1, 4), kernel (1, 2), padding 'same', boundary fill, like torch\n")
+    code, out, err = run(capsys, "compare", "1 2; 3 4", "1 1; 1 1", "--padding", "same", "--like", "numpy")
+    assert (code, out) == (2, "")
+    assert err == ("Error: --like numpy follows np.convolve/np.correlate, which take one row; "
+                   "got input (2, 2) and kernel (2, 2)\n")
 
 
 # --- demo ---------------------------------------------------------------------------------------
