@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .engine.boundary import padding_sources
-from .engine.plan import make_plan
+from .engine.plan import Plan, make_plan
 from .errors import UsageError
 from .trace_grids import (  # noqa: F401  (re-exported: the grids are part of what a trace shows)
     MATRIX_CAP,
@@ -133,25 +133,31 @@ class ConvTrace:
     """The worked steps of conv2d, correlate2d, im2col-matmul or conv1x1."""
 
     operation: str  # conv2d, correlate2d, im2col_matmul or conv1x1
-    input: np.ndarray  # (C, H, W) in the compute type
+    plan: Plan  # what the engine computes: input, kernel as applied, pads, boundary, stride, ...
     kernel_as_given: np.ndarray  # the user's kernel (for conv1x1: the (K, C) weights)
-    kernel_as_applied: np.ndarray  # (K, C/groups, kh, kw), flipped for conv2d
-    pads: tuple[int, int, int, int]  # top, bottom, left, right
-    boundary: str
-    fill_value: object
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-    groups: int
-    bias: np.ndarray | None
-    padding_spec: object
     output_shape: tuple[int, ...]  # as the operation returns it
-    output_hw: tuple[int, int]
     output_2d: bool
     row_sources: np.ndarray  # for each padded row, the input row it copies (-1: fill)
     col_sources: np.ndarray
     filters: tuple[int, ...]  # the filters traced at each position
     steps: tuple[PositionStep, ...]
     selection: Selection
+
+    # The plan's parts under the names the trace writers use.
+    input = property(lambda self: self.plan.x, doc="(C, H, W) in the compute type")
+    kernel_as_applied = property(lambda self: self.plan.weight, doc="(K, C/groups, kh, kw), flipped for conv2d")
+    pads = property(lambda self: self.plan.pads, doc="top, bottom, left, right")
+    boundary = property(lambda self: self.plan.boundary)
+    stride = property(lambda self: self.plan.stride)
+    dilation = property(lambda self: self.plan.dilation)
+    groups = property(lambda self: self.plan.groups)
+    bias = property(lambda self: self.plan.bias)
+    padding_spec = property(lambda self: self.plan.padding_spec)
+    output_hw = property(lambda self: self.plan.output_hw)
+
+    @property
+    def fill_value(self):
+        return exact_scalar(self.plan.fill_value)
 
     @property
     def flipped(self) -> bool:
@@ -288,19 +294,9 @@ def _build(operation: str, plan, kernel_as_given, output_shape, output_2d, at, s
     selection = select_positions(plan.output_hw, filter_count, at=at, steps=steps)
     trace = ConvTrace(
         operation=operation,
-        input=plan.x,
+        plan=plan,
         kernel_as_given=np.asarray(kernel_as_given),
-        kernel_as_applied=plan.weight,
-        pads=plan.pads,
-        boundary=plan.boundary,
-        fill_value=exact_scalar(plan.fill_value),
-        stride=plan.stride,
-        dilation=plan.dilation,
-        groups=plan.groups,
-        bias=plan.bias,
-        padding_spec=plan.padding_spec,
         output_shape=tuple(output_shape),
-        output_hw=plan.output_hw,
         output_2d=output_2d,
         row_sources=row_sources,
         col_sources=col_sources,
