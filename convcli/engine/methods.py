@@ -94,7 +94,6 @@ def _geometry(padded: np.ndarray, weight: np.ndarray, stride, dilation):
 
 def direct_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, threads: int) -> float:
     """Modelled time of `fast_direct.correlate`."""
-
     out_hw, _ = _geometry(padded, weight, stride, dilation)
     kind = _kind(padded.dtype)
     per_tap = DIRECT_SECONDS_PER_TAP.get(kind, DIRECT_SECONDS_PER_TAP["int64"])
@@ -111,7 +110,6 @@ def direct_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, thr
 
 def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -> float:
     """Modelled time of `fftconv.correlate`."""
-
     single = _kind(padded.dtype) == "float32"
     cost = fftconv.fft_cost(tuple(padded.shape[1:]), tuple(weight.shape), tuple(dilation), groups, single)
     return FIXED_SECONDS["fft"] + cost * FFT_SECONDS_PER_UNIT
@@ -119,7 +117,6 @@ def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -
 
 def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> float:
     """Modelled time of `gemm.correlate`."""
-
     out_hw, _ = _geometry(padded, weight, stride, dilation)
     filters, per_group, kh, kw = weight.shape
     kind = _kind(gemm.compute_dtype(padded, weight))
@@ -163,7 +160,6 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
             )
         return Choice("reference", "exact Python numbers (dtype object) always use the direct reference loop")
     if requested == "fft":
-
         if not exact and not _all_finite(padded, weight):
             raise UsageError(
                 "method 'fft' would spread NaN or infinity to every output cell; use method auto, direct or gemm"
@@ -231,13 +227,10 @@ def _run_method(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
     if method == "reference" or padded.dtype == object:
         return correlate_padded(padded, weight, stride, dilation, groups)
     if method == "direct":
-
         return fast_direct.correlate(padded, weight, stride, dilation, groups)
     if method == "gemm":
-
         return gemm.correlate(padded, weight, stride, dilation, groups)
     if method == "fft":
-
         try:
             return fftconv.correlate(padded, weight, stride, dilation, groups)
         except fftconv.RoundingCheckFailed:  # never seen; the bound has a wide margin
