@@ -234,6 +234,5 @@ def _run_method(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
         try:
             return fftconv.correlate(padded, weight, stride, dilation, groups)
         except fftconv.RoundingCheckFailed:  # never seen; the bound has a wide margin
-
             return fast_direct.correlate(padded, weight, stride, dilation, groups)
     raise ValueError(f"unknown method {method!r}")
