@@ -10,17 +10,11 @@ import sys
 
 import numpy as np
 import pytest
+from classic import CLASSIC_CSV, sample
+from classic import CLASSIC_INPUT_TEXT as CLASSIC_INPUT
+from classic import CLASSIC_KERNEL_TEXT as CLASSIC_KERNEL
 
 from convcli.cli import main
-
-SAMPLES = os.path.join(os.path.dirname(__file__), "..", "samples")
-CLASSIC_INPUT = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
-CLASSIC_KERNEL = "1 0 1; 0 1 0; 1 0 1"
-CLASSIC_CSV = "4,3,4\n2,4,3\n2,3,4\n"
-
-
-def sample(name: str) -> str:
-    return os.path.join(SAMPLES, name)
 
 
 def run(capsys, *args, stdin_text: str | None = None, monkeypatch=None):

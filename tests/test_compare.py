@@ -9,6 +9,9 @@ import os
 import sys
 
 import numpy as np
+from classic import CLASSIC_INPUT_TEXT, CLASSIC_KERNEL_TEXT, SAMPLES
+from classic import CLASSIC_KERNEL_ROWS as CLASSIC_KERNEL
+from classic import CLASSIC_ROWS as CLASSIC_INPUT
 from scipy import signal
 
 from convcli.cli import main
@@ -16,10 +19,7 @@ from convcli.compare import agreement, compare, comparison_text
 from convcli.demo import demo_pages
 from convcli.trace_text import blocks_text
 
-SAMPLES = os.path.join(os.path.dirname(__file__), "..", "samples")
-CLASSIC_INPUT = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
-CLASSIC_KERNEL = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
-CLASSIC_INLINE = ("1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0", "1 0 1; 0 1 0; 1 0 1")
+CLASSIC_INLINE = (CLASSIC_INPUT_TEXT, CLASSIC_KERNEL_TEXT)
 
 
 def run(capsys, *args):

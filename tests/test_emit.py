@@ -23,7 +23,8 @@ from convcli.emit import emit_program
 from convcli.errors import UsageError
 
 ROW = "1 2 3 4 5 6"
-CLASSIC_INPUT = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
+from classic import CLASSIC_INPUT_TEXT as CLASSIC_INPUT
+
 SIX_BY_SIX = "; ".join(" ".join(str(6 * r + c) for c in range(6)) for r in range(6))
 TWO_CHANNELS = json.dumps(np.arange(2 * 5 * 6).reshape(2, 5, 6).tolist())
 FOUR_CHANNELS = json.dumps((np.arange(4 * 5 * 5).reshape(4, 5, 5) % 7).tolist())

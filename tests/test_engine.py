@@ -9,12 +9,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from classic import CLASSIC_KERNEL_ROWS, CLASSIC_ROWS
 
 import convcli
 from convcli.errors import InputError, ShapeError, UsageError
 
-CLASSIC_INPUT = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
-CLASSIC_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+CLASSIC_INPUT = np.array(CLASSIC_ROWS)
+CLASSIC_KERNEL = np.array(CLASSIC_KERNEL_ROWS)
 FIVE_BY_FIVE = np.arange(1, 26).reshape(5, 5)  # x[i, j] = 5*i + j + 1
 THREE_BY_THREE = np.arange(1, 10).reshape(3, 3)
 

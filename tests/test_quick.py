@@ -10,21 +10,15 @@ import sys
 
 import numpy as np
 import pytest
+from classic import CLASSIC_CSV, sample
+from classic import CLASSIC_INPUT_TEXT as CLASSIC_INPUT
+from classic import CLASSIC_KERNEL_TEXT as CLASSIC_KERNEL
 from rich.console import Console
 
 from convcli import cli, quick
 from convcli.cli import main
 from convcli.engine.parallel import progress_hook
 from convcli.progress import LazyBar, computing
-
-SAMPLES = os.path.join(os.path.dirname(__file__), "..", "samples")
-CLASSIC_INPUT = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
-CLASSIC_KERNEL = "1 0 1; 0 1 0; 1 0 1"
-CLASSIC_CSV = "4,3,4\n2,4,3\n2,3,4\n"
-
-
-def sample(name: str) -> str:
-    return os.path.join(SAMPLES, name)
 
 
 def run(capsys, args, monkeypatch, fast: bool, stdin_text: str | None = None, entry=main):

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from classic import CLASSIC_INPUT_TEXT, CLASSIC_KERNEL_ROWS, CLASSIC_KERNEL_TEXT, CLASSIC_ROWS, SAMPLES
 from scipy import signal
 
 import convcli
@@ -25,10 +26,9 @@ from convcli.errors import ShapeError, UsageError
 from convcli.trace_im2col import trace_im2col
 from convcli.trace_text import format_trace, to_markdown, to_text
 
-SAMPLES = os.path.join(os.path.dirname(__file__), "..", "samples")
-CLASSIC_INPUT = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
-CLASSIC_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
-CLASSIC_INLINE = ("1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0", "1 0 1; 0 1 0; 1 0 1")
+CLASSIC_INPUT = np.array(CLASSIC_ROWS)
+CLASSIC_KERNEL = np.array(CLASSIC_KERNEL_ROWS)
+CLASSIC_INLINE = (CLASSIC_INPUT_TEXT, CLASSIC_KERNEL_TEXT)
 ASYMMETRIC = [[1, 2], [3, 4]]
 BOX3 = "1/9 1/9 1/9; 1/9 1/9 1/9; 1/9 1/9 1/9"
 
