@@ -329,10 +329,29 @@ def test_auto_picks_gemm_for_a_cnn_layer_and_gemm_for_im2col_matmul():
     assert methods.choose(plan, padded_input(plan)).method == "gemm"
 
 
-def test_tiny_problems_use_one_gemm_product():
-    plan, padded = _plan(np.ones((5, 5), int), np.ones((3, 3), int))
+def test_tiny_problems_use_one_gemm_product_unless_direct_can_match_scipy_bit_for_bit():
+    plan, padded = _plan(np.ones((5, 5)), np.ones((3, 3)))
     choice = methods.choose(plan, padded)
-    assert (choice.method, choice.reason) == ("gemm", "tiny problem (81 multiply-adds): one copy and one product")
+    assert (choice.method, choice.reason) == ("direct", "small problem (81 multiply-adds): direct adds in scipy's order")
+    plan, padded = _plan(np.ones((5, 5)), np.ones((3, 4)))
+    choice = methods.choose(plan, padded)
+    assert (choice.method, choice.reason) == ("gemm", "tiny problem (72 multiply-adds): one copy and one product")
+    plan, padded = _plan(np.ones((64, 64)), np.ones((63, 63)))
+    assert methods.choose(plan, padded).method == "gemm"  # 15876 multiply-adds, but 3969 taps
+
+
+@pytest.mark.parametrize("operation", ["conv2d", "correlate2d"])
+@pytest.mark.parametrize("kernel_shape", [(3, 3), (2, 3), (3, 1), (1, 2)])
+@pytest.mark.parametrize("padding", ["valid", "same", "full"])
+def test_small_float_problems_equal_scipy_bit_for_bit(operation, kernel_shape, padding):
+    # arbitrary floats, so only the same additions in the same order give the same bits
+    rng = np.random.default_rng(sum(kernel_shape) + len(padding))
+    peer = {"conv2d": signal.convolve2d, "correlate2d": signal.correlate2d}[operation]
+    for _ in range(5):
+        x, k = rng.standard_normal((9, 11)), rng.standard_normal(kernel_shape)
+        assert np.array_equal(getattr(convcli, operation)(x, k, padding=padding), peer(x, k, padding))
+        wide = rng.standard_normal((60, 60))  # over 20000 multiply-adds for 3x3: auto picks for speed; direct still matches
+        assert np.array_equal(getattr(convcli, operation)(wide, k, padding=padding, method="direct"), peer(wide, k, padding))
 
 
 def test_unknown_method_is_a_usage_error_listing_the_methods():

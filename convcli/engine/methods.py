@@ -51,6 +51,11 @@ THREADS_PAY_FROM = 4e6  # outputs; below this, bands in threads gained nothing m
 # calls win: gemm's one copy and one product (~20 us on an 8x8 input), not
 # direct's two ~3 us calls per tap, nor the FFT's transforms.
 TINY_WORK = 100_000
+# ... except that the smallest problems with kernels up to 3x3 take the direct
+# path all the same: it adds in scipy's order, so floats equal scipy's bit for
+# bit, for a few tens of microseconds more (the size of a worked example).
+SCIPY_ORDER_WORK = 20_000
+SCIPY_ORDER_KERNEL = (3, 3)
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,9 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
 
     out_hw, _ = _geometry(padded, weight, plan.stride, plan.dilation)
     work = weight.shape[0] * weight[0].size * out_hw[0] * out_hw[1]
+    if work <= SCIPY_ORDER_WORK and plan.groups == 1 and weight.shape[:2] == (1, 1) \
+            and weight.shape[2] <= SCIPY_ORDER_KERNEL[0] and weight.shape[3] <= SCIPY_ORDER_KERNEL[1]:
+        return Choice("direct", f"small problem ({work} multiply-adds): direct adds in scipy's order")
     if work <= TINY_WORK:
         return Choice("gemm", f"tiny problem ({work} multiply-adds): one copy and one product")
 
@@ -227,7 +235,7 @@ def _run_method(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
     if method == "reference" or padded.dtype == object:
         return correlate_padded(padded, weight, stride, dilation, groups)
     if method == "direct":
-        return fast_direct.correlate(padded, weight, stride, dilation, groups)
+        return fast_direct.correlate(padded, weight, stride, dilation, groups, reverse_taps=plan.operation == "conv2d")
     if method == "gemm":
         return gemm.correlate(padded, weight, stride, dilation, groups)
     if method == "fft":
