@@ -278,7 +278,11 @@ def cell_step(trace_parts: dict, filter_index: int, position) -> CellStep:
                 value, source = cell(channel, row, col)
                 tap = exact_scalar(weight[filter_index, local, i, j])
                 terms.append(Term(channel, (row, col), (i, j), value, tap, value * tap, source))
-        sums.append(ChannelSum(channel, tuple(terms), _total(t.product for t in terms)))
+        # floats: add in the engine's (and scipy's) order, so the sum shown is the result's value
+        products = [t.product for t in terms]
+        if trace_parts.get("last_tap_first"):
+            products.reverse()
+        sums.append(ChannelSum(channel, tuple(terms), _total(products)))
     depth_sum = _total(s.total for s in sums)
     bias_value = None if bias is None else exact_scalar(bias[filter_index])
     value = depth_sum if bias_value is None else depth_sum + bias_value
@@ -305,7 +309,7 @@ def _build(operation: str, plan, kernel_as_given, output_shape, output_2d, at, s
         selection=selection,
     )
     parts = dict(weight=plan.weight, pads=plan.pads, stride=plan.stride, dilation=plan.dilation,
-                 cell=trace.cell, channels=trace.input_channels, bias=plan.bias)
+                 cell=trace.cell, channels=trace.input_channels, bias=plan.bias, last_tap_first=trace.flipped)
     kh, kw = plan.weight.shape[2:]
     position_steps = []
     for position in selection.positions:

@@ -523,3 +523,16 @@ def test_no_color_gives_the_plain_text_even_on_a_terminal(capsys, monkeypatch):
     monkeypatch.delenv("NO_COLOR")
     code, out, _ = run(capsys, "conv2d", *ASYMMETRIC_INLINE, "--trace", "--format", "csv", "--no-color")
     assert out == plain
+
+
+@pytest.mark.parametrize("operation", ["conv2d", "correlate2d"])
+def test_traced_float_sums_are_the_results_values_to_the_last_bit(operation):
+    # arbitrary floats: the trace must add in the engine's order (conv2d: last tap first, as scipy does)
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        x, k = rng.standard_normal((4, 5)), rng.standard_normal((3, 3))
+        result = getattr(convcli, operation)(x, k, padding="same")
+        trace = tr.trace_conv(operation, x, k, padding="same")
+        assert trace.selection.mode == "all"
+        for step in trace.steps:
+            assert step.cells[0].value == result[step.position]
