@@ -61,12 +61,6 @@ def zeros_can_be_skipped(padded: np.ndarray) -> bool:
 def effective_taps(weight: np.ndarray, skip_zeros: bool = True) -> float:
     """Taps per output weighted by their cost: a multiply-add counts 1,
     an add or subtract (tap +-1) 0.6, a skipped zero 0."""
-    if weight.size <= 64:  # a few taps: counting in Python beats five numpy calls
-        values = weight.ravel().tolist()
-        zeros = values.count(0) if skip_zeros else 0
-        unit = values.count(1) + values.count(-1)
-        general = len(values) - zeros - unit
-        return (general + 0.6 * unit) / weight.shape[0]
     flat = weight.reshape(weight.shape[0], -1)
     zeros = int(np.count_nonzero(flat == 0)) if skip_zeros else 0
     unit = int(np.count_nonzero((flat == 1) | (flat == -1)))
@@ -139,11 +133,6 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
         for c0 in range(0, out_w, cols)
         for k in range(filters)
     ]
-    if len(units) == 1:  # one band of one filter: no threads, no progress to report
-        tmp = np.empty(out.size, dtype=padded.dtype).reshape(out.shape[1:])
-        with np.errstate(invalid="ignore", over="ignore"):
-            _apply_taps(out[0], tmp, padded, tap_lists[0], (0, out_h), (0, out_w), stride, dilation)
-        return out
     progress = Progress(len(units))
     scratch = threading.local()
 
