@@ -280,7 +280,7 @@ def cell_step(trace_parts: dict, filter_index: int, position) -> CellStep:
                 terms.append(Term(channel, (row, col), (i, j), value, tap, value * tap, source))
         # floats: add in the engine's (and scipy's) order, so the sum shown is the result's value
         products = [t.product for t in terms]
-        if trace_parts.get("last_tap_first"):
+        if trace_parts["last_tap_first"]:
             products.reverse()
         sums.append(ChannelSum(channel, tuple(terms), _total(products)))
     depth_sum = _total(s.total for s in sums)

@@ -97,7 +97,7 @@ def trace_im2col(x, kernel, *, padding="valid", boundary="fill", fill_value=0, s
     )
 
     parts = dict(weight=weight, pads=conv.pads, stride=conv.stride, dilation=conv.dilation,
-                 cell=conv.cell, channels=conv.input_channels, bias=None)
+                 cell=conv.cell, channels=conv.input_channels, bias=None, last_tap_first=False)
     product_filters = tuple(k for k in shown_filters if k is None or k < MAX_FILTERS)
     known = {}
     for k in product_filters:
