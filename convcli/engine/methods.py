@@ -73,8 +73,6 @@ class Choice:
 
 def parse_method(value) -> str:
     """'auto', 'direct', 'fft' or 'gemm'; the error lists them."""
-    if type(value) is str and value in METHODS:
-        return value
     key = str(value).strip().lower()
     if key not in METHODS:
         raise UsageError(f"method {value!r} is not one of {', '.join(METHODS)}")

@@ -67,8 +67,6 @@ def parse_pair(value, name: str) -> tuple[int, int]:
 
 def parse_padding(value) -> str | tuple[int, int, int, int]:
     """'valid'/'same'/'full', or explicit pads returned as (top, bottom, left, right)."""
-    if type(value) is str and value in PADDING_WORDS:
-        return value
     if isinstance(value, str) and value.strip().lower() in PADDING_WORDS:
         return value.strip().lower()
     if isinstance(value, str) and not any(ch.isdigit() for ch in value):
@@ -89,8 +87,6 @@ def parse_padding(value) -> str | tuple[int, int, int, int]:
 
 def parse_boundary(value: str) -> str:
     """Canonical boundary name; the error lists the accepted names."""
-    if type(value) is str and value == "fill":
-        return value
     key = str(value).strip().lower()
     if key not in BOUNDARY_NAMES:
         accepted = ", ".join(sorted(set(BOUNDARY_NAMES.values())))
