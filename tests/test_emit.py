@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+from classic import CLASSIC_INPUT_TEXT as CLASSIC_INPUT
 
 import convcli
 from convcli.cli import main
@@ -23,7 +24,6 @@ from convcli.emit import emit_program
 from convcli.errors import UsageError
 
 ROW = "1 2 3 4 5 6"
-from classic import CLASSIC_INPUT_TEXT as CLASSIC_INPUT
 
 SIX_BY_SIX = "; ".join(" ".join(str(6 * r + c) for c in range(6)) for r in range(6))
 TWO_CHANNELS = json.dumps(np.arange(2 * 5 * 6).reshape(2, 5, 6).tolist())

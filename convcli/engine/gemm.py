@@ -27,8 +27,6 @@ BAND_BYTES = 4 * 2**20
 FLOAT64_EXACT = 2**53
 
 
-
-
 def float64_is_exact(padded: np.ndarray, weight: np.ndarray) -> bool:
     """Whether an int64 correlation can run in float64 with every partial sum exact."""
     if padded.dtype.kind not in "iu" or weight.dtype.kind not in "iu" or padded.size == 0:

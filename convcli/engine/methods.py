@@ -81,7 +81,7 @@ def parse_method(value) -> str:
 
 def _kind(dtype) -> str:
     dtype = np.dtype(dtype)
-    if dtype == object:
+    if dtype.kind == "O":
         return "object"
     if dtype.kind in "iu":
         return "int64"
