@@ -61,11 +61,9 @@ def zeros_can_be_skipped(padded: np.ndarray) -> bool:
 def effective_taps(weight: np.ndarray, skip_zeros: bool = True) -> float:
     """Taps per output weighted by their cost: a multiply-add counts 1,
     an add or subtract (tap +-1) 0.6, a skipped zero 0."""
-    flat = weight.reshape(weight.shape[0], -1)
-    zeros = int(np.count_nonzero(flat == 0)) if skip_zeros else 0
-    unit = int(np.count_nonzero((flat == 1) | (flat == -1)))
-    general = flat.size - zeros - unit
-    return (general + 0.6 * unit) / weight.shape[0]
+    counted = np.count_nonzero(weight) if skip_zeros else weight.size
+    unit = np.count_nonzero(np.abs(weight) == 1)
+    return (counted - unit + 0.6 * unit) / weight.shape[0]
 
 
 def _apply_taps(out_band, tmp, source, taps, rows, cols, stride, dilation) -> None:
