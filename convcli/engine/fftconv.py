@@ -166,9 +166,9 @@ def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2, pairs: int = 1
 
 
 def spectra_cost(tile, pairs: int, single: bool = False) -> float:
-    """The kernels' spectra, made once per call."""
+    """The kernels' spectra, made once per call, in one transform call."""
     scale = SINGLE_POINT_SCALE if single else 1.0
-    return pairs * (tile[0] * tile[1] * (length_cost(tile[0]) + length_cost(tile[1])) * scale + CALL_UNITS)
+    return pairs * tile[0] * tile[1] * (length_cost(tile[0]) + length_cost(tile[1])) * scale + CALL_UNITS
 
 
 def _problem(weight_shape, dilation, groups, padded_hw):
@@ -249,7 +249,7 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     def spectra(k: int):
         return np.conj(np.fft.rfft2(kernel[k], s=tile))
 
-    kept = [spectra(k) for k in range(filters)] if keep_spectra else None
+    kept = np.conj(np.fft.rfft2(kernel, s=tile)) if keep_spectra else None  # every filter in one call
     origins = [(r, c) for r in range(0, full_hw[0], steps[0]) for c in range(0, full_hw[1], steps[1])]
     progress = Progress(len(origins))
     source = padded if not integer else padded.astype(np.float64)
