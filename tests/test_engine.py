@@ -137,6 +137,34 @@ def test_integers_stay_exact_beyond_int64():
     assert result.dtype == np.int64 and result.tolist() == [[0]]
 
 
+def test_a_huge_fill_value_stays_exact():
+    # [[1]] padded by 1 with f = 2**62: every 2x2 window holds three f and the 1
+    f = 2**62
+    result = convcli.correlate2d([[1]], [[3, 3], [3, 3]], padding=1, fill_value=f)
+    assert result.tolist() == [[3 * (3 * f + 1)] * 2] * 2
+    assert all(type(v) is int for v in result.flat)
+    # alone, each padded cell of a 1x1 kernel is 4f = 2**64
+    assert convcli.correlate2d([[1]], [[4]], padding=1, fill_value=f).tolist() == [[4 * f] * 3, [4 * f, 4, 4 * f], [4 * f] * 3]
+
+
+def test_the_bias_counts_in_the_overflow_check():
+    # 3 * 2**61 fits in int64 but adding the bias 2**62 does not: 5 * 2**61
+    result = convcli.correlate2d([[2**61]], [[3]], bias=[2**62])
+    assert result.tolist() == [[5 * 2**61]]
+
+
+def test_a_fractional_fill_makes_integer_input_float():
+    # [[1]] with fill 0.5 on its left: 0.5*1 + 1*1
+    result = convcli.correlate2d([[1]], [[1, 1]], padding=(0, 0, 1, 0), fill_value=0.5)
+    assert result.dtype == np.float64 and result.tolist() == [[1.5]]
+
+
+def test_padding_per_axis():
+    # "PH,PW": 1 row above and below, no columns
+    assert convcli.output_shape((2, 2), (1, 1), padding="1,0") == (4, 2)
+    assert convcli.correlate2d([[1, 2], [3, 4]], [[1]], padding="1,0").tolist() == [[0, 0], [1, 2], [3, 4], [0, 0]]
+
+
 def test_fractions_stay_exact():
     box = np.full((3, 3), Fraction(1, 9), dtype=object)
     result = convcli.correlate2d(THREE_BY_THREE, box)

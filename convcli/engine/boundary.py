@@ -31,6 +31,12 @@ def pad_spatial(x: np.ndarray, pads: tuple[int, int, int, int], boundary: str, f
         return x
     widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
     mode = NUMPY_MODE[boundary]
+    if mode == "constant" and x.dtype == object:
+        # np.pad would store a Python int fill as np.int64, whose products wrap
+        out = np.empty(x.shape[:-2] + (x.shape[-2] + top + bottom, x.shape[-1] + left + right), dtype=object)
+        out[...] = fill_value
+        out[..., top : top + x.shape[-2], left : left + x.shape[-1]] = x
+        return out
     if mode == "constant":
         return np.pad(x, widths, mode="constant", constant_values=fill_value)
     return np.pad(x, widths, mode=mode)
