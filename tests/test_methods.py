@@ -6,6 +6,7 @@ No timing is asserted anywhere."""
 
 from __future__ import annotations
 
+import threading
 from fractions import Fraction
 
 import numpy as np
@@ -186,9 +187,16 @@ def test_threads_give_bit_identical_floats():
     x = RNG.standard_normal((1, 300, 257))
     w = RNG.standard_normal((1, 1, 3, 3))
     one = fast_direct.correlate(x, w, (1, 1), (1, 1), 1, threads=1, band_bytes=4096)
-    two = fast_direct.correlate(x, w, (1, 1), (1, 1), 1, threads=2, band_bytes=4096)
-    np.testing.assert_array_equal(one, two)
     np.testing.assert_array_equal(one[0], signal.correlate2d(x[0], w[0, 0], "valid"))
+    for threads in (2, 3):
+        workers = set()
+        token = progress_hook.set(lambda done, total: workers.add(threading.current_thread().name))
+        try:
+            many = fast_direct.correlate(x, w, (1, 1), (1, 1), 1, threads=threads, band_bytes=4096)
+        finally:
+            progress_hook.reset(token)
+        assert len(workers) == threads  # the bands really ran on that many threads
+        np.testing.assert_array_equal(many, one)
 
 
 def test_zero_taps_still_propagate_inf_and_nan_like_scipy():
@@ -247,6 +255,43 @@ def test_fft_bound_is_sound_where_it_allows_the_fft():
     np.testing.assert_array_equal(result, signal.correlate2d(x, k, "valid") * scale)
     raw = np.fft.irfft2(np.fft.rfft2(big, s=(256, 256)) * np.conj(np.fft.rfft2(k, s=(256, 256))), s=(256, 256))
     assert np.max(np.abs(raw - np.rint(raw))) < 0.25
+
+
+def test_fft_refuses_integers_just_beyond_the_limit():
+    """Scaled to 1.5 times the limit (products still far inside int64), the FFT is refused."""
+    x = RNG.integers(-1000, 1000, (200, 200))
+    k = RNG.integers(-1000, 1000, (21, 21))
+    tile = fftconv.exact_tile(x[None], k[None, None], (1, 1), 1)
+    scale = int(1.5 * fftconv.EXACT_LIMIT / fftconv.fft_error_bound(x[None], k[None, None], 1, tile))
+    plan, padded = _plan(x * scale, k)
+    assert plan.dtype is np.int64
+    assert not fftconv.fft_is_exact(padded, plan.weight, plan.dilation, plan.groups)
+    with pytest.raises(UsageError, match="method 'fft' cannot prove these integers exact"):
+        methods.choose(plan, padded, "fft")
+
+
+def test_fft_bound_covers_every_group():
+    """Group 0 is small enough for the FFT; group 1 is not, so neither is the problem."""
+    x = RNG.integers(-10, 10, (2, 100, 100))
+    x[1] *= 2**36
+    w = RNG.integers(-10, 10, (2, 1, 9, 9))
+    plan, padded = _plan(x, w, groups=2)
+    assert plan.dtype is np.int64
+    assert fftconv.fft_is_exact(padded[:1], plan.weight[:1], (1, 1), 1)
+    assert not fftconv.fft_is_exact(padded, plan.weight, (1, 1), 2)
+    with pytest.raises(UsageError, match="method 'fft' cannot prove these integers exact"):
+        methods.choose(plan, padded, "fft")
+
+
+def test_fft_strides_across_several_tiles():
+    """Tile origins (every 100 rows and columns here) that the stride does not divide."""
+    x = RNG.integers(-9, 9, (1, 308, 308))
+    w = RNG.integers(-3, 4, (1, 1, 9, 9))
+    tile = fftconv.choose_tile((300, 300), (9, 9), 2, 1)
+    assert tile[0] < 300 and tile[1] < 300  # several tiles along each axis
+    for stride in ((3, 2), (7, 3), (1, 9)):
+        np.testing.assert_array_equal(fftconv.correlate(x, w, stride, (1, 1), 1),
+                                      correlate_padded(x, w, stride, (1, 1), 1))
 
 
 def test_fft_error_bound_grows_with_the_norms():

@@ -31,8 +31,6 @@ BAND_BYTES = 1024 * 1024  # output bytes per band: big enough that the ~2 us per
 MIN_THREADED_WORK = 1 << 21  # multiply-adds below which threads cost more than they save
 
 
-
-
 def tap_list(weight_k: np.ndarray, skip_zeros: bool) -> list[tuple[int, int, int, object, int]]:
     """(channel, i, j, value, sign) for one filter's taps, in scipy's order.
 
@@ -109,7 +107,8 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
 
     Same contract and result as `direct.correlate_padded`, for int64,
     float32 and float64 arrays. `reverse_taps` adds the taps last to first,
-    as scipy.signal.convolve2d does with its flipped kernel.
+    as scipy.signal.convolve2d does with its flipped kernel. `threads`, when
+    given, is used as is; by default small work runs on one thread.
     """
     filters, per_group, kh, kw = weight.shape
     out_h, out_w = output_hw(padded.shape[1:], (kh, kw), stride, dilation)
@@ -145,10 +144,8 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
                         (r0, r1 - r0), (c0, c1 - c0), stride, dilation)
         progress.advance()
 
-    work_size = out.size * max(1, sum(len(t) for t in tap_lists) // max(1, filters))
-    if work_size < MIN_THREADED_WORK or len(units) == 1:
-        use_threads = 1
-    else:
-        use_threads = thread_count() if threads is None else threads
-    run_parallel(work, units, use_threads)
+    if threads is None:
+        work_size = out.size * max(1, sum(len(t) for t in tap_lists) // max(1, filters))
+        threads = 1 if work_size < MIN_THREADED_WORK else thread_count()
+    run_parallel(work, units, threads)
     return out
