@@ -84,6 +84,52 @@ def test_geometry_options(capsys):
 def test_conv1x1(capsys):
     code, out, _ = run(capsys, "conv1x1", "[[[1, 2]], [[5, 6]]]", "1 10; 2 0", "--bias", "0 1", "--format", "csv")
     assert (code, out) == (0, "51,62\n\n3,5\n")
+    # exact: 1/3*1 + 10*5 + 1/2 = 305/6 and 1/3*2 + 10*6 + 1/2 = 367/6; 2*1 + 1 and 2*2 + 1
+    code, out, _ = run(capsys, "conv1x1", "[[[1, 2]], [[5, 6]]]", "1/3 10; 2 0", "--bias", "1/2 1", "--exact",
+                       "--format", "csv")
+    assert (code, out) == (0, "305/6,367/6\n\n3,5\n")
+
+
+def test_integers_beyond_int64_print_exactly(capsys):
+    assert run(capsys, "correlate2d", "18446744073709551617", "1") == (0, "18446744073709551617\n", "")
+    # [[1]] padded with f = 2**62: each 2x2 window holds three f and the 1, times 3
+    code, out, err = run(capsys, "correlate2d", "1", "3 3; 3 3", "--padding", "1", "--fill-value", str(2**62))
+    row = str(3 * (3 * 2**62 + 1))
+    assert (code, out, err) == (0, f"{row},{row}\n{row},{row}\n", "")
+
+
+def test_like_torch_same_pads_for_the_dilated_kernel(capsys):
+    # "1 1" dilated by 2 reaches 3 columns, so 'same' pads one zero each side: 0 1 2 3 4 0
+    code, out, _ = run(capsys, "correlate2d", "1 2 3 4", "1 1", "--like", "torch", "--padding", "same",
+                       "--dilation", "2")
+    assert (code, out) == (0, "2,4,6,3\n")
+
+
+def test_nan_and_infinity_are_computed_and_said_once(capsys):
+    code, out, err = run(capsys, "correlate2d", "1 nan inf", "1")
+    assert (code, out) == (0, "1.0,nan,inf\n")
+    assert err == ("Warning: input holds 1 NaN and 1 infinite value(s); "
+                   "results that touch them are NaN or infinite\n")
+
+
+@pytest.mark.parametrize(
+    "error, code, message",
+    [
+        (BrokenPipeError, 141, ""),
+        (KeyboardInterrupt, 130, "Error: interrupted\n"),
+        (MemoryError, 1, "Error: out of memory; the problem is too large for this machine\n"),
+    ],
+)
+def test_interruptions_exit_quietly_with_their_codes(capsys, monkeypatch, error, code, message):
+    from convcli.pipeline import guarded
+
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # guarded swaps stdout for a broken pipe; restore it after
+
+    def fail():
+        raise error()
+
+    assert guarded(fail) == code
+    assert capsys.readouterr().err == message
 
 
 def test_output_file_formats(capsys, tmp_path):
@@ -105,6 +151,15 @@ def test_output_refuses_to_overwrite_an_input(capsys, tmp_path):
     assert (code, out) == (2, "")
     assert err.startswith("Error: -o ") and "would overwrite the input" in err
     assert source.read_text() == "1,2\n3,4\n"
+
+
+def test_output_refuses_to_overwrite_a_json_input_named_with_a_key(capsys, tmp_path):
+    source = tmp_path / "c.json"
+    source.write_text('{"input": [[1, 2], [3, 4]]}')
+    code, out, err = run(capsys, "conv2d", f"{source}:input", "1", "-o", str(source))
+    assert (code, out) == (2, "")
+    assert "would overwrite the input" in err
+    assert source.read_text() == '{"input": [[1, 2], [3, 4]]}'
 
 
 def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
@@ -131,6 +186,8 @@ def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
         (["conv2d", "1 2; 3 4", "1", "--bias", "1 2"], 1, "Error: bias has 2 values but there are 1"),
         (["conv2d", "-", "-"], 2, "Error: only one argument can be read from stdin"),
         (["conv1x1", "[[[1]],[[2]]]", "1 2 3"], 1, "Error: conv1x1 weights (1, 3) expect 3 channels"),
+        (["conv2d", "1 2", "1", "--fill-value", "1 2"], 2, "Error: fill value must be one number, got '1 2'"),
+        (["conv2d", "1 2", "1", "--precision", "18"], 2, "Error: --precision must be between 1 and 17"),
     ],
 )
 def test_errors_are_one_line_with_exit_code(capsys, args, code, message):
