@@ -194,8 +194,6 @@ def test_fft_on_integers_it_cannot_prove_exact_is_refused(capsys, tmp_path):
     big = np.full((40, 40), 2**40, dtype=np.int64)
     path = tmp_path / "big.npy"
     np.save(path, big)
-    assert main(["correlate2d", str(path), "ones-like", "--method", "fft"]) in (1, 2)
-    capsys.readouterr()
     kernel = tmp_path / "k.npy"
     np.save(kernel, np.full((9, 9), 3000, dtype=np.int64))
     assert main(["correlate2d", str(path), str(kernel), "--method", "fft"]) == 2
