@@ -300,18 +300,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = [a for a in args if a != "--debug"]
 
     def run() -> int:
-        from .quick import parse
+        from .quick import looks_like_data, parse, values_after_double_dash
 
         fast = parse(app, args)  # plain operation commands skip Typer's costly parameter setup
         try:
-            return fast() if fast is not None else app(args=args, prog_name="convcli", standalone_mode=False)
+            if fast is not None:
+                return fast()
+            return app(args=values_after_double_dash(app, args), prog_name="convcli", standalone_mode=False)
         except no_args_error as error:
             sys.stderr.write(error.format_message() + "\n")
             return 2
         except usage_error as error:
             if debug:
                 raise
-            sys.stderr.write(f"Error: {one_line(error.format_message())}\n")
+            message = one_line(error.format_message())
+            if looks_like_data(getattr(error, "option_name", None) or ""):
+                message += " (a value that starts with '-' can follow --, as in: convcli conv2d -- \"-1 2\" k.csv)"
+            sys.stderr.write(f"Error: {message}\n")
             return 2
         except typer.Abort:
             sys.stderr.write("Error: aborted\n")

@@ -29,7 +29,7 @@ import functools
 import sys
 import typing
 
-FAST_COMMANDS = ("conv2d", "correlate2d", "im2col-matmul", "conv1x1")
+FAST_COMMANDS = ("conv2d", "correlate2d", "im2col-matmul", "conv1x1", "compare")
 
 
 @functools.lru_cache(maxsize=8)
@@ -99,14 +99,17 @@ def _kind(annotation) -> str | None:
     return None
 
 
-def _looks_like_option(text: str) -> bool:
+def looks_like_data(text: str) -> bool:
+    """A value that starts with '-' but is no option: a negative number or
+    matrix ("-1 2; 3 4", "-.5", "-inf"), or stdin with a JSON key ("-:KEY")."""
     if not text.startswith("-") or text == "-":
         return False
-    try:
-        float(text)
-    except ValueError:
-        return True
-    return False
+    second = text[1:2]
+    return second in "0123456789.:[" or second.isspace() or text[:4].lower() in ("-inf", "-nan")
+
+
+def _looks_like_option(text: str) -> bool:
+    return text.startswith("-") and text != "-" and not looks_like_data(text)
 
 
 def _read_options(rest: list[str], options: dict[str, tuple[str, str]]):
@@ -119,7 +122,7 @@ def _read_options(rest: list[str], options: dict[str, tuple[str, str]]):
     while index < len(rest):
         token = rest[index]
         index += 1
-        if token == "-" or not token.startswith("-"):
+        if not _looks_like_option(token):
             positional.append(token)
             continue
         spelling, has_value, value = token.partition("=") if token.startswith("--") else (token, "", "")
@@ -164,6 +167,36 @@ def parse(app, args: list[str]):
     positional, values = read
     values.update(zip(positional_names, positional))
     return functools.partial(callback, **values)
+
+
+def values_after_double_dash(app, args: list[str]) -> list[str]:
+    """`args` for Click: when a positional value starts with '-' ("-1 2; 3 4",
+    "-:KEY"), Click would take it for an option, so every positional moves
+    after ``--``, in order; options and their values stay in front."""
+    end = args.index("--") if "--" in args else len(args)
+    if not args or not any(looks_like_data(a) for a in args[1:end]):
+        return args
+    callback = next((c.callback for c in app.registered_commands if c.name == args[0]), None)
+    signature = _signature(callback) if callback is not None else None
+    if signature is None:
+        return args
+    options = signature[1]
+    front, positional = [args[0]], []
+    index = 1
+    while index < end:
+        token = args[index]
+        index += 1
+        if not _looks_like_option(token):
+            positional.append(token)
+            continue
+        front.append(token)
+        spelling, has_value, _ = token.partition("=")
+        if options.get(spelling, (None, "flag"))[1] != "flag" and not has_value:  # unknown ones: Click reports them
+            if index >= end:
+                return args  # the value is missing: Click says so
+            front.append(args[index])
+            index += 1
+    return front + ["--"] + positional + args[end + 1 :]
 
 
 # ---- the plain lane: no Typer import ----

@@ -47,6 +47,13 @@ def test_classic_from_sample_files(capsys, input_spec, kernel_spec):
     assert run(capsys, "conv2d", sample(input_spec), sample(kernel_spec), "--format", "csv") == (0, CLASSIC_CSV, "")
 
 
+def test_values_that_start_with_a_minus_are_values(capsys, monkeypatch):
+    assert run(capsys, "conv2d", "-1 2; 3 4", "-1", "--format", "csv") == (0, "1,-2\n-3,-4\n", "")
+    code, out, _ = run(capsys, "correlate2d", "-:a", "1 1", stdin_text='{"a": [[1, 2, 3]]}', monkeypatch=monkeypatch)
+    assert (code, out) == (0, "3,5\n")
+    # (tests/test_quick.py runs such lines through Typer as well)
+
+
 def test_piped_output_defaults_to_csv(capsys):
     # capsys's stdout is not a terminal, so the default format is csv
     assert run(capsys, "correlate2d", CLASSIC_INPUT, CLASSIC_KERNEL) == (0, CLASSIC_CSV, "")

@@ -43,6 +43,9 @@ FAST_LINES = [
     ["conv2d", CLASSIC_INPUT, "1/3 1/3", "--exact", "--no-color"],
     ["conv1x1", "[[[1, 2]], [[5, 6]]]", "1 10; 2 0"],
     ["correlate2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--method", "gemm", "--dilation", "2"],
+    # values that start with '-' are values, not options
+    ["conv2d", "-1 2; 3 4", "-1", "--bias", "-1", "--padding", "1", "--trace"],
+    ["compare", "-1 2; 3 4", "-.5 1"],
     # errors come from the same functions, so the same lines and exit codes
     ["conv2d", CLASSIC_INPUT, "1 2; 3"],
     ["conv2d", "1 2; 3 4", "1 2 3; 4 5 6; 7 8 9"],
@@ -64,7 +67,6 @@ TYPER_LINES = [
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "-p1"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--format"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--no-color=yes"],
-    ["conv2d", "-1 2; 3 4", CLASSIC_KERNEL],
     ["kernels"],
 ]
 
