@@ -258,7 +258,24 @@ def one_line(message) -> str:
 
 def guarded(action, *, debug: bool = False) -> int:
     """Run `action` and return its exit code; our errors become one ``Error:``
-    line on stderr (exit 1, or 2 for usage), never a traceback unless `debug`."""
+    line on stderr (exit 1, or 2 for usage), never a traceback unless `debug`.
+
+    Meanwhile integers of any length are read and printed: Python's default
+    limit of 4300 digits guards servers against slow conversions of untrusted
+    text, but here it would stop a calculator's exact results (two 3000-digit
+    numbers multiply to 6000 digits) in the middle of printing them.
+    """
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    if limit:
+        sys.set_int_max_str_digits(0)
+    try:
+        return _guarded(action, debug)
+    finally:
+        if limit:
+            sys.set_int_max_str_digits(limit)
+
+
+def _guarded(action, debug: bool) -> int:
     try:
         result = action()
     except ConvcliError as error:

@@ -103,6 +103,22 @@ def test_integers_beyond_int64_print_exactly(capsys):
     code, out, err = run(capsys, "correlate2d", "1", "3 3; 3 3", "--padding", "1", "--fill-value", str(2**62))
     row = str(3 * (3 * 2**62 + 1))
     assert (code, out, err) == (0, f"{row},{row}\n{row},{row}\n", "")
+    # a bias beyond int64 next to zero padding
+    big = 10**20 - 1
+    code, out, _ = run(capsys, "conv2d", "1", "1", "--padding", "1", "--bias", str(big))
+    assert (code, out) == (0, f"{big},{big},{big}\n{big},{big + 1},{big}\n{big},{big},{big}\n")
+
+
+def test_integers_longer_than_pythons_digit_limit_are_read_and_printed(capsys):
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    nines = "9" * 3000  # squared: 6000 digits, beyond Python's default of 4300
+    for fmt in ("csv", "json"):
+        code, out, err = run(capsys, "conv2d", nines, nines, "--format", fmt)
+        assert (code, err) == (0, "")
+        assert out.strip("[]\n") == "9" * 2999 + "8" + "0" * 2999 + "1"
+    sevens = "7" * 5000
+    assert run(capsys, "correlate2d", sevens, "2") == (0, "1" + "5" * 4999 + "4\n", "")
+    assert getattr(sys, "get_int_max_str_digits", lambda: 0)() == limit  # and the limit is back
 
 
 def test_like_torch_same_pads_for_the_dilated_kernel(capsys):
