@@ -141,9 +141,9 @@ def conv1x1_command(
 
     request = output_request(format, output, precision, no_color)
     trace_request = parse_trace_request(trace, at, steps, trace_format)
-    refuse_output_over_input(output, [input, weights])
+    refuse_output_over_input(request.path, [input, weights, bias])
     check_trace_output(trace_request, request)
-    x, weight_matrix = read_inputs([(input, "input"), (weights, "weights")])
+    x, weight_matrix = read_inputs([(input, "input"), (weights, "weights")], (bias,))
     bias_vector = read_vector(bias, "bias")
     if exact:
         result = engine.conv1x1(x, weight_matrix, bias=bias_vector)
@@ -174,7 +174,7 @@ def compare_command(
     from .compare import compare, comparison_text
 
     output_request(None, None, precision, no_color)
-    x, kernel_array = read_inputs([(input, "input"), (kernel, "kernel")])
+    x, kernel_array = read_inputs([(input, "input"), (kernel, "kernel")], (bias, fill_value))
     options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
                    stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
     if not exact:

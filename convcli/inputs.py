@@ -126,12 +126,12 @@ def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray,
 
 def _find_file(spec: str) -> tuple[str | None, str | None, str]:
     """(path, key, name) of an existing file, (None, None, spec) for no file; raises for a missing data file."""
-    if spec and os.path.lexists(_expand(spec)):
-        return _expand(spec), None, spec
+    if spec and os.path.lexists(expand_home(spec)):
+        return expand_home(spec), None, spec
     head, colon, key = spec.rpartition(":")
     if colon and head and key:
-        if os.path.lexists(_expand(head)):
-            return _expand(head), key, head
+        if os.path.lexists(expand_home(head)):
+            return expand_home(head), key, head
         if _extension(head) in DATA_EXTENSIONS:
             raise InputError(f"{head}: no such file")
     if _extension(spec) in DATA_EXTENSIONS:
@@ -349,7 +349,8 @@ def _first_char(text: str) -> str:
     return match.group(1) if match else ""
 
 
-def _expand(path: str) -> str:
+def expand_home(path: str) -> str:
+    """``~/x.csv`` as a shell expands it unquoted."""
     return os.path.expanduser(path) if path.startswith("~") else path
 
 

@@ -158,7 +158,10 @@ def encode(array: np.ndarray, fmt: str, precision: int | None = None) -> bytes:
 
 def write_atomic(path: str, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it into place, so
-    an existing file is either replaced whole or left untouched."""
+    an existing file is either replaced whole or left untouched. A symbolic
+    link is written through: its target is replaced, the link stays."""
+    if os.path.islink(path):
+        path = os.path.realpath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a directory")

@@ -43,20 +43,25 @@ def file_part(spec: str) -> str:
     return spec
 
 
-def refuse_output_over_input(output_path: Optional[str], specs: list[str]) -> None:
+def refuse_output_over_input(output_path: Optional[str], specs: list[Optional[str]]) -> None:
+    """Refuse an -o file that is one of the files the command reads (input,
+    kernel, or a --bias or --fill-value given as a file)."""
+    from .inputs import expand_home
+
     if output_path is None or not os.path.exists(output_path):
         return
     for spec in specs:
-        source = file_part(spec)
+        source = expand_home(file_part(spec)) if spec is not None else ""
         if os.path.isfile(source) and os.path.samefile(source, output_path):
             raise UsageError(f"-o {output_path} would overwrite the input {spec}; choose another output file")
 
 
-def read_inputs(pairs: list[tuple[str, str]]):
-    """Read each (spec, role); at most one of them may be stdin."""
+def read_inputs(pairs: list[tuple[str, str]], options: tuple[Optional[str], ...] = ()):
+    """Read each (spec, role). At most one of them, and of the `options`
+    (--bias and --fill-value, read later), may be stdin."""
     from .inputs import read_array
 
-    if sum(1 for spec, _ in pairs if spec == "-") > 1:
+    if [spec for spec, _ in pairs].count("-") + options.count("-") > 1:
         raise UsageError("only one argument can be read from stdin (-)")
     arrays = [read_array(spec, role=role) for spec, role in pairs]
     for array, (spec, role) in zip(arrays, pairs):
@@ -224,9 +229,9 @@ def run_operation(
 
     method = parse_method(method)
 
-    refuse_output_over_input(request.path, [input_spec, kernel_spec])
+    refuse_output_over_input(request.path, [input_spec, kernel_spec, bias, fill_value])
     check_trace_output(trace, request)
-    x, kernel = read_inputs([(input_spec, "input"), (kernel_spec, "kernel")])
+    x, kernel = read_inputs([(input_spec, "input"), (kernel_spec, "kernel")], (bias, fill_value))
     options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
                    stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
     if emit_code is not None:
@@ -249,6 +254,10 @@ def run_operation(
 def output_request(fmt, output, precision, no_color) -> OutputRequest:
     if precision is not None and not 1 <= precision <= 17:
         raise UsageError(f"--precision must be between 1 and 17 significant digits, got {precision}")
+    if output == "-":
+        output = None  # -o - is stdout, as for most tools
+    if output is not None:
+        output = os.path.expanduser(output)  # a quoted ~/x.csv, as the inputs read it
     return OutputRequest(choice(fmt, FORMATS, "format"), output, precision, no_color)
 
 

@@ -185,6 +185,30 @@ def test_output_refuses_to_overwrite_a_json_input_named_with_a_key(capsys, tmp_p
     assert source.read_text() == '{"input": [[1, 2], [3, 4]]}'
 
 
+@pytest.mark.parametrize("option", ["--bias", "--fill-value"])
+def test_output_refuses_to_overwrite_a_bias_or_fill_file(capsys, tmp_path, option):
+    source = tmp_path / "v.csv"
+    source.write_text("5\n")
+    code, out, err = run(capsys, "conv2d", "1 2", "1", "--padding", "1", option, str(source), "-o", str(source))
+    assert (code, out) == (2, "") and "would overwrite the input" in err
+    assert source.read_text() == "5\n"
+
+
+def test_output_paths_expand_home_follow_links_and_dash_is_stdout(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "x.csv").write_text("1,2\n")
+    code, _, err = run(capsys, "conv2d", "~/x.csv", "2", "-o", "~/x.csv")
+    assert code == 2 and "would overwrite the input ~/x.csv" in err
+    assert run(capsys, "conv2d", "~/x.csv", "2", "-o", "~/y.csv") == (0, "", "")
+    assert (tmp_path / "y.csv").read_text() == "2,4\n"
+    (tmp_path / "link.csv").symlink_to(tmp_path / "y.csv")
+    assert run(capsys, "conv2d", "5 6", "1", "-o", str(tmp_path / "link.csv")) == (0, "", "")
+    assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "y.csv").read_text() == "5,6\n"
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "conv2d", "5 6", "1", "-o", "-", "--format", "json") == (0, "[[5, 6]]\n", "")
+    assert not (tmp_path / "-").exists()
+
+
 def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
     target = tmp_path / "keep.csv"
     target.write_text("precious\n")
@@ -208,6 +232,9 @@ def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
         (["conv2d", "[[[1]],[[2]]]", "[[[[1]]]]"], 1, "Error: kernel (1, 1, 1, 1) expects 1 input channels"),
         (["conv2d", "1 2; 3 4", "1", "--bias", "1 2"], 1, "Error: bias has 2 values but there are 1"),
         (["conv2d", "-", "-"], 2, "Error: only one argument can be read from stdin"),
+        (["conv2d", "-", "1", "--bias", "-"], 2, "Error: only one argument can be read from stdin"),
+        (["compare", "1 2", "-", "--fill-value", "-"], 2, "Error: only one argument can be read from stdin"),
+        (["conv1x1", "-", "1", "--bias", "-"], 2, "Error: only one argument can be read from stdin"),
         (["conv1x1", "[[[1]],[[2]]]", "1 2 3"], 1, "Error: conv1x1 weights (1, 3) expect 3 channels"),
         (["conv2d", "1 2", "1", "--fill-value", "1 2"], 2, "Error: fill value must be one number, got '1 2'"),
         (["conv2d", "1 2", "1", "--precision", "18"], 2, "Error: --precision must be between 1 and 17"),
