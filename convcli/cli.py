@@ -22,6 +22,7 @@ from .pipeline import (
     emit,
     guarded,
     inexact,
+    input_names,
     one_line,
     output_request,
     parse_trace_request,
@@ -32,6 +33,7 @@ from .pipeline import (
     rich_wanted,
     run_operation,
     show_trace,
+    warn_non_finite,
 )
 
 app = typer.Typer(
@@ -143,12 +145,14 @@ def conv1x1_command(
     trace_request = parse_trace_request(trace, at, steps, trace_format)
     refuse_output_over_input(request.path, [input, weights, bias])
     check_trace_output(trace_request, request)
-    x, weight_matrix = read_inputs([(input, "input"), (weights, "weights")], (bias,))
+    pairs = [(input, "input"), (weights, "weights")]
+    x, weight_matrix = read_inputs(pairs, (bias,))
     bias_vector = read_vector(bias, "bias")
     if exact:
         result = engine.conv1x1(x, weight_matrix, bias=bias_vector)
     else:
         result = engine.conv1x1(inexact(x), inexact(weight_matrix), bias=inexact(bias_vector))
+    warn_non_finite([*zip(input_names(pairs), (x, weight_matrix)), ("bias", bias_vector)], result)
     if trace_request is not None:
         show_trace("conv1x1", x, weight_matrix, {"bias": bias_vector}, trace_request, request)
     emit(result, request, title="conv1x1")
@@ -174,13 +178,16 @@ def compare_command(
     from .compare import compare, comparison_text
 
     output_request(None, None, precision, no_color)
-    x, kernel_array = read_inputs([(input, "input"), (kernel, "kernel")], (bias, fill_value))
+    pairs = [(input, "input"), (kernel, "kernel")]
+    x, kernel_array = read_inputs(pairs, (bias, fill_value))
     options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
                    stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
     if not exact:
         x, kernel_array = inexact(x), inexact(kernel_array)
         options.update(fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     comparison = compare(x, kernel_array, **options, like=like)
+    warn_non_finite([*zip(input_names(pairs), (x, kernel_array)), ("fill value", options["fill_value"]),
+                     ("bias", options["bias"])])
     if rich_wanted(no_color):
         from .render_trace import comparison_renderable
 

@@ -63,23 +63,35 @@ def read_inputs(pairs: list[tuple[str, str]], options: tuple[Optional[str], ...]
 
     if [spec for spec, _ in pairs].count("-") + options.count("-") > 1:
         raise UsageError("only one argument can be read from stdin (-)")
-    arrays = [read_array(spec, role=role) for spec, role in pairs]
-    for array, (spec, role) in zip(arrays, pairs):
-        warn_non_finite(array, role if spec == "-" or not os.path.exists(file_part(spec)) else spec)
-    return arrays
+    return [read_array(spec, role=role) for spec, role in pairs]
 
 
-def warn_non_finite(array, name: str) -> None:
-    """NaN and infinity are computed with, but said on stderr."""
+def input_names(pairs: list[tuple[str, str]]) -> list[str]:
+    """How warnings name each (spec, role): the file, or the role for stdin and inline text."""
+    return [role if spec == "-" or not os.path.exists(file_part(spec)) else spec for spec, role in pairs]
+
+
+def warn_non_finite(named: list[tuple[str, object]], result=None) -> None:
+    """NaN and infinity are computed with, but said on stderr, once the
+    computation has succeeded: which inputs held them or, when none did and
+    the result does, that the result overflowed the float range."""
     import numpy as np
 
-    if array.dtype.kind != "f":
-        return
-    nan_count = int(np.isnan(array).sum())
-    inf_count = int(np.isinf(array).sum())
-    if nan_count or inf_count:
-        parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
-        sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); results that touch them are NaN or infinite\n")
+    said = False
+    for name, value in named:
+        array = np.asarray(value) if value is not None else None
+        if array is None or array.dtype.kind != "f":
+            continue
+        nan_count = int(np.isnan(array).sum())
+        inf_count = int(np.isinf(array).sum())
+        if nan_count or inf_count:
+            parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
+            sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); "
+                             "results that touch them are NaN or infinite\n")
+            said = True
+    if not said and result is not None and result.dtype.kind == "f" and not np.isfinite(result).all():
+        count = int(np.count_nonzero(~np.isfinite(result)))
+        sys.stderr.write(f"Warning: {count} result value(s) overflowed the float range to infinity or NaN\n")
 
 
 def read_number(text: str, role: str):
@@ -231,7 +243,8 @@ def run_operation(
 
     refuse_output_over_input(request.path, [input_spec, kernel_spec, bias, fill_value])
     check_trace_output(trace, request)
-    x, kernel = read_inputs([(input_spec, "input"), (kernel_spec, "kernel")], (bias, fill_value))
+    pairs = [(input_spec, "input"), (kernel_spec, "kernel")]
+    x, kernel = read_inputs(pairs, (bias, fill_value))
     options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
                    stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
     if emit_code is not None:
@@ -246,6 +259,8 @@ def run_operation(
     function = getattr(engine, operation)
     with computing(operation, request.no_color):
         result = function(x if exact else inexact(x), kernel if exact else inexact(kernel), **computed, method=method)
+    warn_non_finite([*zip(input_names(pairs), (x, kernel)), ("fill value", options["fill_value"]),
+                     ("bias", options["bias"])], result)
     if trace is not None:
         show_trace(operation, x, kernel, options, trace, request)
     emit(result, request, title=operation)
@@ -274,11 +289,16 @@ def guarded(action, *, debug: bool = False) -> int:
     text, but here it would stop a calculator's exact results (two 3000-digit
     numbers multiply to 6000 digits) in the middle of printing them.
     """
+    import warnings
+
     limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
     if limit:
         sys.set_int_max_str_digits(0)
     try:
-        return _guarded(action, debug)
+        with warnings.catch_warnings():
+            # numpy's overflow and invalid-value warnings: warn_non_finite says it in one line
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _guarded(action, debug)
     finally:
         if limit:
             sys.set_int_max_str_digits(limit)

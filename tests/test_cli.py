@@ -136,6 +136,29 @@ def test_nan_and_infinity_are_computed_and_said_once(capsys):
 
 
 @pytest.mark.parametrize(
+    "args, out, warning",
+    [
+        (["conv2d", "1 2", "1 1", "--padding", "0,0,1,0", "--fill-value", "nan"], "nan,3.0\n",
+         "fill value holds 1 NaN value(s)"),
+        (["conv2d", "1 2", "1", "--bias", "-inf"], "-inf,-inf\n", "bias holds 1 infinite value(s)"),
+        (["correlate2d", "1e200 1", "1e200 1"], "inf\n", "1 result value(s) overflowed the float range"),
+        (["correlate2d", "1e200 1", "1e200 1", "--trace", "--format", "csv"], None,
+         "1 result value(s) overflowed the float range"),
+    ],
+)
+def test_non_finite_values_are_said_in_one_line_each(capsys, args, out, warning):
+    code, got_out, err = run(capsys, *args)
+    assert code == 0 and (out is None or got_out == out)
+    assert err.startswith("Warning: " + warning) and err.count("\n") == 1  # and no RuntimeWarning from numpy
+
+
+def test_an_error_is_the_only_line_even_when_the_input_holds_nan(capsys):
+    code, out, err = run(capsys, "conv2d", "nan 1", "1 1 1")
+    assert (code, out) == (1, "")
+    assert err.startswith("Error: kernel (1, 3) is larger than input (1, 2)") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
     "error, code, message",
     [
         (BrokenPipeError, 141, ""),
@@ -277,6 +300,12 @@ def test_console_script_and_module_entry_points(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "1 x", "1"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr.startswith("Error: ") and bad.stderr.count("\n") == 1
+    # an overflow in a trace: convcli's one warning line, not numpy's RuntimeWarning with its source line
+    for command in (["correlate2d", "--trace"], ["compare"]):
+        done = subprocess.run([sys.executable, "-m", "convcli", command[0], "1e200 1", "1e200 1", *command[1:]],
+                              capture_output=True, text=True, env=env)
+        assert done.returncode == 0 and "RuntimeWarning" not in done.stderr
+        assert done.stderr in ("", "Warning: 1 result value(s) overflowed the float range to infinity or NaN\n")
 
 
 def test_kernels_lists_every_named_kernel_with_values(capsys):
