@@ -328,5 +328,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         except typer.Abort:
             sys.stderr.write("Error: aborted\n")
             return 130
+        except SystemExit as exit:
+            if exit.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                # Click's own stop on a closed pipe (`convcli demo | head -1`): exit 141 like every other command
+                raise BrokenPipeError from None
+            raise
 
     return guarded(run, debug=debug)
