@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -28,7 +29,8 @@ NUMBERS = re.compile(r"^-?\d[\d.]*(,-?\d[\d.]*)*$")
 
 
 def readme_commands() -> list[tuple[str, list[str] | None, list[str], str | None]]:
-    """(command, expected CSV rows or None, excerpts of the output, file piped to stdin or None)."""
+    """(command, expected CSV rows or None, excerpts of the output, file piped to stdin or None);
+    a command piped into ``python`` ends in ``| python``."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as readme:
         blocks = re.findall(r"```sh\n(.*?)```", readme.read(), flags=re.S)
     commands = []
@@ -38,7 +40,7 @@ def readme_commands() -> list[tuple[str, list[str] | None, list[str], str | None
             stdin_file = None
             if line.startswith("cat ") and "| convcli " in line:
                 stdin_file, line = line[4:].split(" | ", 1)
-            if not line.startswith("convcli ") or "|" in line.split("#")[0]:
+            if not line.startswith("convcli ") or "|" in line.split("#")[0].removesuffix("| python"):
                 continue  # pipes into other programs are not examples of convcli's own output
             command, _, comment = line.partition(" #")
             comment = comment.strip()
@@ -77,10 +79,14 @@ def test_readme_command_runs_as_shown(command, expected, excerpts, stdin_file, t
     if stdin_file is not None:
         data = (tmp_path / stdin_file).read_bytes()
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
-    args = shlex.split(command)[1:]
+    program_for_python = command.endswith("| python")
+    args = shlex.split(command.removesuffix("| python"))[1:]
     code = main(args)
     captured = capsys.readouterr()
     assert (code, captured.err) == (0, ""), captured.err
+    if program_for_python:  # the emitted program runs as the README shows
+        done = subprocess.run([sys.executable, "-c", captured.out], capture_output=True, text=True, timeout=120)
+        assert (done.returncode, done.stderr) == (0, "") and done.stdout.strip()
     if expected is not None:
         assert captured.out.strip().splitlines() == expected
     for excerpt in excerpts:
