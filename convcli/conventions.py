@@ -171,6 +171,26 @@ def check_boundary(library: str, boundary: str) -> str:
     return rule
 
 
+# Boundary rules whose pads a library bounds by the input's size: True when
+# they must be smaller than it (torch's F.pad and tf.pad reflect), False
+# when they may equal it.
+PAD_LIMITS = {"torch": {"reflect": True, "wrap": False}, "tf": {"reflect": True, "symmetric": False}}
+
+
+def check_pad_limits(library: str, rule: str, pads, input_hw, prefix: str) -> None:
+    """Refuse pads that `library` refuses for boundary `rule` (canonical name)."""
+    strict = PAD_LIMITS.get(library, {}).get(rule)
+    if strict is None:
+        return
+    height, width = input_hw
+    top, bottom, left, right = pads
+    excess = max(max(top, bottom) - height, max(left, right) - width)
+    if excess >= 0 if strict else excess > 0:
+        limit = "smaller than" if strict else "at most"
+        raise UsageError(f"{prefix}: {library} needs {rule} pads {limit} the input ({height}x{width}), "
+                         f"got (top, bottom, left, right) {tuple(pads)}")
+
+
 def check_shapes(library: str, x_shape, kernel_shape) -> None:
     """Refuse what `library` cannot take: numpy works on single rows only."""
     if library != "numpy":
@@ -238,11 +258,13 @@ def engine_padding(like, operation: str, padding, x_shape, kernel_shape, *, stri
         return padding
     library = parse_like(like)
     check_shapes(library, x_shape, kernel_shape)
-    check_boundary(library, boundary)
+    rule = check_boundary(library, boundary)
     check_tf_atrous(library, stride, dilation)
     if len(x_shape) < 2 or len(kernel_shape) < 2:
         return padding  # the engine names the bad shape
-    return resolve_pads(library, operation, padding, tuple(x_shape[-2:]), tuple(kernel_shape[-2:]), stride, dilation)
+    pads = resolve_pads(library, operation, padding, tuple(x_shape[-2:]), tuple(kernel_shape[-2:]), stride, dilation)
+    check_pad_limits(library, rule, pads, tuple(x_shape[-2:]), f"--like {library}")
+    return pads
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

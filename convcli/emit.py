@@ -249,18 +249,6 @@ def own_mode_note(p: Problem, library: str, call: str) -> list[str]:
             f"add --like {library} for that"]
 
 
-def check_pad_sizes(p: Problem, library: str, rule: str, strict: bool) -> None:
-    if p.boundary != rule:
-        return
-    height, width = p.plan.x.shape[1:]
-    top, bottom, left, right = p.pads
-    largest = (max(top, bottom) - height, max(left, right) - width)
-    if max(largest) >= 0 if strict else max(largest) > 0:
-        limit = "smaller than" if strict else "at most"
-        raise UsageError(f"--emit-code {library}: {library} needs {rule} pads {limit} the input "
-                         f"({height}x{width}), got (top, bottom, left, right) {tuple(p.pads)}")
-
-
 # ---------------------------------------------------------------- scipy
 
 def np_pad_lines(p: Problem, source: str = "x") -> list[str]:

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from .conventions import axis_pads, check_tf_atrous, resolve_pads
-from .emit import Problem, check_pad_sizes, exact_in_float64, own_mode_note, py_array, py_nested, py_number
+from .conventions import axis_pads, check_pad_limits, check_tf_atrous, resolve_pads
+from .emit import Problem, exact_in_float64, own_mode_note, py_array, py_nested, py_number
 from .errors import UsageError
 
 # ---------------------------------------------------------------- torch
@@ -25,8 +25,7 @@ def _torch(p: Problem) -> str:
     if p.boundary not in TORCH_MODES:
         raise UsageError("--emit-code torch: torch has no 'symmetric' padding (F.pad modes: constant, reflect, "
                          "replicate, circular)")
-    check_pad_sizes(p, "torch", "reflect", strict=True)
-    check_pad_sizes(p, "torch", "wrap", strict=False)
+    check_pad_limits("torch", p.boundary, p.pads, p.plan.x.shape[1:], "--emit-code torch")
     exact_in_float64(p, "torch")
     dtype = "torch.float32" if p.float32 else "torch.float64"
     lines = ["import torch", "import torch.nn.functional as F", ""]
@@ -110,8 +109,7 @@ def _tf(p: Problem) -> str:
         raise UsageError(f"--emit-code tf: grouped convolution (groups={p.plan.groups}) is not emitted for tf; "
                          "use --emit-code torch")
     check_tf_atrous("tf", p.stride, p.dilation)
-    check_pad_sizes(p, "tf", "reflect", strict=True)
-    check_pad_sizes(p, "tf", "symmetric", strict=False)
+    check_pad_limits("tf", p.boundary, p.pads, p.plan.x.shape[1:], "--emit-code tf")
     exact_in_float64(p, "tf")
     dtype = "tf.float32" if p.float32 else "tf.float64"
     top, bottom, left, right = p.pads

@@ -150,6 +150,28 @@ def test_torch_refuses_same_with_a_stride_as_torch_does(capsys):
 
 
 @pytest.mark.parametrize(
+    "like, boundary, padding, refused",
+    [
+        ("torch", "reflect", "2", False),  # pads 2 < 3 rows: torch reflects
+        ("torch", "reflect", "3", True),  # pads 3 = 3 rows: F.pad refuses
+        ("torch", "wrap", "3", False),  # circular may pad the whole input
+        ("torch", "wrap", "4", True),
+        ("tf", "symmetric", "3", False),
+        ("tf", "symmetric", "4", True),
+    ],
+)
+def test_like_refuses_pads_the_library_refuses(capsys, like, boundary, padding, refused):
+    code, out, err = run(capsys, "correlate2d", "1 2 3; 4 5 6; 7 8 9", "1", "--like", like, "--padding", padding,
+                         "--boundary", boundary)
+    if refused:
+        assert (code, out) == (2, "")
+        assert err.startswith(f"Error: --like {like}: {like} needs {boundary} pads ")
+        assert "the input (3x3), got (top, bottom, left, right) " in err
+    else:
+        assert (code, err) == (0, "") and len(out.splitlines()) == 3 + 2 * int(padding)
+
+
+@pytest.mark.parametrize(
     "i, k, s, d, expected",
     [
         (224, 7, 2, 1, (2, 3)),  # ceil(224/2) = 112; (112-1)*2 + 7 - 224 = 5
