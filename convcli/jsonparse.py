@@ -1,6 +1,7 @@
 """JSON text -> ndarray: nested lists of numbers, or one array picked from an object by key.
 
-Booleans, strings and nulls are refused rather than coerced, and nesting is
+Booleans, nulls and strings are refused rather than coerced, except a string
+holding an exact fraction such as ``"1/9"`` (what ``--exact`` writes), and nesting is
 measured with a byte scan before :func:`json.loads` runs, so a hostile
 ``[[[[...`` is an :class:`InputError`, never a ``RecursionError``.
 """
@@ -18,6 +19,7 @@ MAX_DIMENSIONS = 4
 MAX_NESTING = 64  # objects may nest a little around the array; more is refused unparsed
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_FRACTION = re.compile(r"[+-]?[0-9]+/[0-9]*[1-9][0-9]*")  # a non-zero denominator
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _KEYS_SHOWN = 10
 
@@ -127,7 +129,7 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
         raise InputError(f"{source}: has {len(shape)} dimensions; at most {MAX_DIMENSIONS} are supported")
     leaves: list = []
     trail: list[int] = []
-    any_float = False
+    any_float = any_fraction = False
 
     def path() -> str:
         return where + "".join(f"[{i}]" for i in trail)
@@ -137,12 +139,18 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
         return "value" if depth == len(shape) - 1 else "row" if depth == len(shape) - 2 else "item"
 
     def visit(node: object, depth: int) -> None:
-        nonlocal any_float
+        nonlocal any_float, any_fraction
         if depth == len(shape):
             kind = type(node)
             if kind is int or kind is float:
                 any_float = any_float or kind is float
                 leaves.append(node)
+                return
+            if kind is str and _FRACTION.fullmatch(node):
+                from fractions import Fraction
+
+                any_fraction = True
+                leaves.append(Fraction(node))
                 return
             expected = "; expected a number" if isinstance(node, (list, dict)) else ""
             raise InputError(f"{source}: value at {path()} is {_describe(node)}{expected}")
@@ -166,6 +174,8 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
             raise InputError(f"{source}: an integer is too large to mix with decimal numbers") from None
     else:
         try:
+            if any_fraction:
+                raise OverflowError  # exact: Python numbers
             flat = np.array(leaves, dtype=np.int64)
         except OverflowError:
             flat = np.empty(len(leaves), dtype=object)

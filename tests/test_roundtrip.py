@@ -67,3 +67,12 @@ def test_float32_prints_its_own_shortest_form(tmp_path, capsys):
     target = tmp_path / "y.npy"
     assert main(["correlate2d", str(source), "1", "-o", str(target)]) == 0
     assert np.load(target).dtype == np.float32
+
+
+@pytest.mark.parametrize("fmt", [f for f in sorted(FILE_FORMATS) if f != "npy"])
+def test_exact_fractions_round_trip(fmt, tmp_path):
+    from fractions import Fraction
+
+    exact = np.array([[Fraction(1, 9), Fraction(-2, 3)], [5, Fraction(10**30, 7)]], dtype=object)
+    back = _read_back(exact, fmt, tmp_path)
+    assert back.dtype == object and back.tolist() == exact.tolist()
