@@ -9,17 +9,17 @@ measured with a byte scan before :func:`json.loads` runs, so a hostile
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 
 from convcli.errors import InputError
-from convcli.textparse import quote
+from convcli.textparse import classify_number, count_noun, object_array, quote
 
 MAX_DIMENSIONS = 4
 MAX_NESTING = 64  # objects may nest a little around the array; more is refused unparsed
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_FRACTION = re.compile(r"[+-]?[0-9]+/[0-9]*[1-9][0-9]*")  # a non-zero denominator
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _KEYS_SHOWN = 10
 
@@ -128,6 +128,7 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
     if len(shape) > MAX_DIMENSIONS:
         raise InputError(f"{source}: has {len(shape)} dimensions; at most {MAX_DIMENSIONS} are supported")
     leaves: list = []
+    digit_limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()  # as textparse and json.loads apply it
     trail: list[int] = []
     any_float = any_fraction = False
 
@@ -146,7 +147,7 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
                 any_float = any_float or kind is float
                 leaves.append(node)
                 return
-            if kind is str and _FRACTION.fullmatch(node):
+            if kind is str and classify_number(node, digit_limit) == "frac":
                 from fractions import Fraction
 
                 any_fraction = True
@@ -155,11 +156,11 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
             expected = "; expected a number" if isinstance(node, (list, dict)) else ""
             raise InputError(f"{source}: value at {path()} is {_describe(node)}{expected}")
         if type(node) is not list:
-            expected = _count(shape[depth], unit(depth))
+            expected = count_noun(shape[depth], unit(depth))
             raise InputError(f"{source}: value at {path()} is {_describe(node)}; expected a list of {expected}")
         if len(node) != shape[depth]:
             noun = "row" if depth == len(shape) - 1 else "list"
-            found = _count(len(node), unit(depth))
+            found = count_noun(len(node), unit(depth))
             raise InputError(f"{source}: {noun} {path()} has {found}, expected {shape[depth]}")
         for index, child in enumerate(node):
             trail.append(index)
@@ -172,14 +173,13 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
             flat = np.array(leaves, dtype=np.float64)
         except OverflowError:
             raise InputError(f"{source}: an integer is too large to mix with decimal numbers") from None
+    elif any_fraction:
+        flat = object_array(leaves)
     else:
         try:
-            if any_fraction:
-                raise OverflowError  # exact: Python numbers
             flat = np.array(leaves, dtype=np.int64)
         except OverflowError:
-            flat = np.empty(len(leaves), dtype=object)
-            flat[:] = leaves
+            flat = object_array(leaves)
     return flat.reshape(shape)
 
 
@@ -196,7 +196,3 @@ def _describe(value: object) -> str:
     if isinstance(value, list):
         return f"a list of {len(value)}"
     return "an object"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

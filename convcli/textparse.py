@@ -191,18 +191,18 @@ def _scan(
                 if comma:
                     fields = [field.strip() for field in fields]
                 for column, field in enumerate(fields, 1):
-                    kind = _classify(field, digit_limit)
+                    kind = classify_number(field, digit_limit)
                     if kind not in ("int", "frac", "float"):
                         raise InputError(f"{source} line {index + 1}, column {column}: {kind}")
                     kinds.add(kind)
             if width is None:
                 width = len(fields)
             elif len(fields) != width:
-                raise InputError(f"{source} line {index + 1}: expected {_count(width, 'value')}, found {len(fields)}")
+                raise InputError(f"{source} line {index + 1}: expected {count_noun(width, 'value')}, found {len(fields)}")
             tokens.extend(fields)
         if _height(lines, block) != height:
             raise InputError(
-                f"{source} line {start + 1}: channel block {block_number} has {_count(_height(lines, block), 'row')}, "
+                f"{source} line {start + 1}: channel block {block_number} has {count_noun(_height(lines, block), 'row')}, "
                 f"expected {height} like block 1 (blocks are separated by blank lines)"
             )
     return tokens, kinds, width, height
@@ -219,8 +219,9 @@ def _plain_numbers(line: str, fields: list[str]) -> bool:
     return True
 
 
-def _classify(field: str, digit_limit: int) -> str:
-    """'int', 'frac' or 'float' for a number; otherwise the complaint about it."""
+def classify_number(field: str, digit_limit: int = 0) -> str:
+    """'int', 'frac' or 'float' for a number; otherwise the complaint about it
+    (`digit_limit` 0: integers of any length)."""
     if not field:
         return "empty value"
     match = _NUMBER.fullmatch(field)
@@ -245,12 +246,12 @@ def _convert(tokens: list[str], kinds: set[str]) -> np.ndarray:
     if "frac" in kinds:
         from fractions import Fraction
 
-        return _object_array([Fraction(t) for t in tokens])
+        return object_array([Fraction(t) for t in tokens])
     integers = [int(t) for t in tokens]
     try:
         return np.array(integers, dtype=np.int64)
     except OverflowError:
-        return _object_array(integers)
+        return object_array(integers)
 
 
 def _fraction_to_float(token: str) -> float:
@@ -261,11 +262,11 @@ def _fraction_to_float(token: str) -> float:
         return float("-inf") if numerator.startswith("-") else float("inf")
 
 
-def _object_array(items: list) -> np.ndarray:
+def object_array(items: list) -> np.ndarray:
     array = np.empty(len(items), dtype=object)
     array[:] = items
     return array
 
 
-def _count(number: int, noun: str) -> str:
+def count_noun(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
