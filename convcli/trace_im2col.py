@@ -33,9 +33,6 @@ class Im2colTrace:
     def x_col_bytes(self) -> int:
         return self.x_col_shape[0] * self.x_col_shape[1] * self.itemsize
 
-    def column_of(self, position: tuple[int, int]) -> int:
-        return position[0] * self.conv.output_hw[1] + position[1]
-
 
 def _tap_label(channel: int, i: int, j: int, channels: int) -> str:
     return f"({i},{j})" if channels == 1 else f"c{channel} ({i},{j})"
@@ -61,8 +58,7 @@ def trace_im2col(x, kernel, *, padding="valid", boundary="fill", fill_value=0, s
     channels = conv.channel_count
     out_h, out_w = conv.output_hw
     rows, columns = channels * kh * kw, out_h * out_w
-    first_column = conv.steps[0].position[0] * out_w + conv.steps[0].position[1]
-    last_column = conv.steps[-1].position[0] * out_w + conv.steps[-1].position[1]
+    first_column, last_column = (step.position[0] * out_w + step.position[1] for step in (conv.steps[0], conv.steps[-1]))
     shown_rows = axis_window(rows, 0, rows - 1, MATRIX_CAP, margin=0)
     shown_columns = axis_window(columns, first_column, min(last_column, first_column + COLUMN_CAP - 1), COLUMN_CAP)
     column_labels = tuple(None if j is None else divmod(j, out_w) for j in shown_columns)

@@ -66,10 +66,6 @@ class Choice:
     reason: str
     seconds: dict = field(default_factory=dict)  # modelled seconds of each method considered
 
-    @property
-    def estimated_seconds(self) -> float | None:
-        return self.seconds.get(self.method)
-
 
 def parse_method(value) -> str:
     """'auto', 'direct', 'fft' or 'gemm'; the error lists them."""
