@@ -27,7 +27,7 @@ from .pipeline import (
     output_request,
     parse_trace_request,
     read_inputs,
-    read_number,
+    read_operands,
     read_vector,
     refuse_output_over_input,
     rich_wanted,
@@ -178,16 +178,14 @@ def compare_command(
     from .compare import compare, comparison_text
 
     output_request(None, None, precision, no_color)
-    pairs = [(input, "input"), (kernel, "kernel")]
-    x, kernel_array = read_inputs(pairs, (bias, fill_value))
-    options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
-                   stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
+    x, kernel_array, options, warn = read_operands(input, kernel, padding=padding, boundary=boundary,
+                                                   fill_value=fill_value, stride=stride, dilation=dilation,
+                                                   groups=groups, bias=bias)
     if not exact:
         x, kernel_array = inexact(x), inexact(kernel_array)
         options.update(fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     comparison = compare(x, kernel_array, **options, like=like)
-    warn_non_finite([*zip(input_names(pairs), (x, kernel_array)), ("fill value", options["fill_value"]),
-                     ("bias", options["bias"])])
+    warn(x, kernel_array, options)
     if rich_wanted(no_color):
         from .render_trace import comparison_renderable
 

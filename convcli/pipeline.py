@@ -94,6 +94,24 @@ def warn_non_finite(named: list[tuple[str, object]], result=None) -> None:
         sys.stderr.write(f"Warning: {count} result value(s) overflowed the float range to infinity or NaN\n")
 
 
+def read_operands(input_spec: str, kernel_spec: str, *, padding, boundary, fill_value: str, stride, dilation, groups,
+                  bias: Optional[str]):
+    """(x, kernel, engine options, warn) for an operation or compare: `warn(x, kernel,
+    options, result=None)` says which of them held NaN or infinity, naming each
+    input as the user gave it."""
+    pairs = [(input_spec, "input"), (kernel_spec, "kernel")]
+    x, kernel = read_inputs(pairs, (bias, fill_value))
+    options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
+                   stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
+    names = input_names(pairs)
+
+    def warn(x, kernel, options, result=None) -> None:
+        warn_non_finite([*zip(names, (x, kernel)), ("fill value", options["fill_value"]), ("bias", options["bias"])],
+                        result)
+
+    return x, kernel, options, warn
+
+
 def read_number(text: str, role: str):
     from .inputs import read_array
 
@@ -243,10 +261,9 @@ def run_operation(
 
     refuse_output_over_input(request.path, [input_spec, kernel_spec, bias, fill_value])
     check_trace_output(trace, request)
-    pairs = [(input_spec, "input"), (kernel_spec, "kernel")]
-    x, kernel = read_inputs(pairs, (bias, fill_value))
-    options = dict(padding=padding, boundary=boundary, fill_value=read_number(fill_value, "fill value"),
-                   stride=stride, dilation=dilation, groups=groups, bias=read_vector(bias, "bias"))
+    x, kernel, options, warn = read_operands(input_spec, kernel_spec, padding=padding, boundary=boundary,
+                                             fill_value=fill_value, stride=stride, dilation=dilation, groups=groups,
+                                             bias=bias)
     if emit_code is not None:
         emit_program(emit_code, operation, x, kernel, options, like, request, trace)
         return
@@ -259,8 +276,7 @@ def run_operation(
     function = getattr(engine, operation)
     with computing(operation, request.no_color):
         result = function(x if exact else inexact(x), kernel if exact else inexact(kernel), **computed, method=method)
-    warn_non_finite([*zip(input_names(pairs), (x, kernel)), ("fill value", options["fill_value"]),
-                     ("bias", options["bias"])], result)
+    warn(x, kernel, options, result)
     if trace is not None:
         show_trace(operation, x, kernel, options, trace, request)
     emit(result, request, title=operation)
