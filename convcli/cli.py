@@ -327,8 +327,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             sys.stderr.write("Error: aborted\n")
             return 130
         except SystemExit as exit:
-            if exit.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
-                # Click's own stop on a closed pipe (`convcli demo | head -1`): exit 141 like every other command
+            closed_pipe = type(sys.stdout).__name__ == "PacifyFlushWrapper" or isinstance(exit.__context__, BrokenPipeError)
+            if exit.code == 1 and closed_pipe:
+                # Click's stop (`convcli demo | head -1`) or Rich's (`convcli demo --help | head -1`) on a
+                # closed pipe: exit 141 like every other command
                 raise BrokenPipeError from None
             raise
 

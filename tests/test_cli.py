@@ -308,7 +308,8 @@ def test_console_script_and_module_entry_points(tmp_path):
         assert done.stderr in ("", "Warning: 1 result value(s) overflowed the float range to infinity or NaN\n")
 
 
-@pytest.mark.parametrize("args", [["demo"], ["conv2d", "1 2; 3 4", "1"], ["shape", "-i", "5", "-k", "3"]])
+@pytest.mark.parametrize("args", [["demo"], ["conv2d", "1 2; 3 4", "1"], ["shape", "-i", "5", "-k", "3"],
+                                  ["demo", "--help"], ["--help"]])
 def test_a_closed_pipe_exits_141_quietly(args):
     """`convcli ... | head -1`: the reader has gone before convcli writes (it is closed at once here)."""
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
