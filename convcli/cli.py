@@ -185,7 +185,7 @@ def compare_command(
         x, kernel_array = inexact(x), inexact(kernel_array)
         options.update(fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     comparison = compare(x, kernel_array, **options, like=like)
-    warn(x, kernel_array, options)
+    warn(x, kernel_array, options, comparison.outcome("correlate2d").result)
     if rich_wanted(no_color):
         from .render_trace import comparison_renderable
 
