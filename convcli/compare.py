@@ -87,9 +87,15 @@ def _flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan, padding_
     else:
         reproduce = (f"correlate2d with the flipped kernel{pads_note} reproduces conv2d "
                      f"(checked: {cells}{_equal_words(check, check_largest)})")
-    if verdict != "differ" and symmetric:
+    same_pads = conv_plan.pads == corr_plan.pads
+    if verdict != "differ" and symmetric and same_pads:
         return ("conv2d equals correlate2d here because the kernel is symmetric under a 180 degree rotation: "
                 f"flipping it changes nothing{_equal_words(verdict, largest)}.")
+    if verdict != "differ" and symmetric:
+        return ("conv2d equals correlate2d here, but only because this input happens to give the same sums: the "
+                "kernel is symmetric under a 180 degree rotation, yet for an even-sized kernel padding 'same' puts "
+                f"the extra padding cell before the input for conv2d and after it for correlate2d (as {library} "
+                f"does). In general they differ, and {reproduce}.")
     if verdict != "differ":
         return ("conv2d equals correlate2d here although the kernel is not symmetric under a 180 degree rotation: "
                 f"this input happens to give the same sums. In general they differ, and {reproduce}.")

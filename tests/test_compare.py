@@ -71,6 +71,16 @@ def test_even_kernel_same_padding_differs_even_when_symmetric():
     assert finding.endswith("reproduces conv2d (checked: all 6 cells are equal).")
 
 
+def test_equal_results_from_different_pads_are_called_a_coincidence():
+    """A symmetric even kernel with 'same': the pads differ, so equal results are this input's doing, not the kernel's."""
+    comparison = compare([[5, 5]], [[1, 1]], padding="same", boundary="replicate")
+    assert comparison.outcome("conv2d").result.tolist() == comparison.outcome("correlate2d").result.tolist() == [[10, 10]]
+    finding = comparison.findings[0]
+    assert finding.startswith("conv2d equals correlate2d here, but only because this input happens to give the same sums")
+    assert "flipping it changes nothing" not in finding
+    assert "padded as conv2d pads ((top, bottom, left, right) = (0, 0, 1, 0)" in finding
+
+
 def test_like_torch_pads_every_operation_as_torch_does():
     # torch's 'same' puts the odd padding cell after the input for every operation, flipped or not
     comparison = compare([[1, 2, 3, 4]], [[1, 10]], padding="same", like="torch")
