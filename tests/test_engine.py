@@ -10,6 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from classic import CLASSIC_KERNEL_ROWS, CLASSIC_ROWS
+from scipy import signal
 
 import convcli
 from convcli.errors import InputError, ShapeError, UsageError
@@ -176,6 +177,24 @@ def test_float32_stays_float32():
     x = np.ones((4, 4), np.float32)
     assert convcli.correlate2d(x, np.ones((2, 2), np.float32)).dtype == np.float32
     assert convcli.correlate2d(x, np.ones((2, 2), np.float64)).dtype == np.float64
+
+
+def test_integers_meeting_float32_are_never_rounded_on_the_way_in():
+    kernel = np.array([[1.0]], np.float32)
+    # 2**24 + 1 is not a float32: the work moves to float64, as numpy's int64 * float32 does, and equals scipy
+    big = np.array([[2**24 + 1, 1]])
+    result = convcli.correlate2d(big, kernel)
+    assert result.dtype == np.float64 and result.tolist() == [[2**24 + 1, 1]]
+    assert np.array_equal(result, signal.correlate2d(big, kernel))
+    # an image of small integers (uint8, int16) with a float32 kernel stays float32
+    image = np.array([[255, 0], [7, 9]], np.uint8)
+    assert convcli.correlate2d(image, kernel).dtype == np.float32
+    assert convcli.correlate2d(image.astype(np.int16), kernel).dtype == np.float32
+    # the fill value and the bias count too
+    x32 = np.ones((2, 2), np.float32)
+    assert convcli.correlate2d(x32, kernel, padding=1, fill_value=2**24 + 1).dtype == np.float64
+    assert convcli.correlate2d(x32, kernel, padding=1, fill_value=3).dtype == np.float32
+    assert convcli.correlate2d(x32[None], kernel[None, None], bias=[2**25 + 1]).tolist() == [[[2**25 + 2] * 2] * 2]
 
 
 @pytest.mark.parametrize(

@@ -53,10 +53,21 @@ def is_exact(array: np.ndarray) -> bool:
     return False
 
 
+FLOAT32_EXACT = 2**24  # every integer up to this size is a float32
+
+
 def result_dtype(arrays: list[np.ndarray]):
     """The dtype to compute in: object if any operand is exact Python numbers,
-    int64 if all are integers, float32 only if every float operand is float32,
-    else float64."""
+    int64 if all are integers, float32 only if every float operand is float32
+    and every integer operand is a float32 exactly (|v| <= 2**24, as uint8 and
+    int16 images always are), else float64.
+
+    The integer condition keeps integer data from being rounded on the way in:
+    numpy's ``int64 * float32`` is float64 for the same reason.
+
+    >>> result_dtype([np.array([255]), np.zeros(1, np.float32)]), result_dtype([np.array([2**24 + 1]), np.zeros(1, np.float32)])
+    (<class 'numpy.float32'>, <class 'numpy.float64'>)
+    """
     if any(a.dtype == object for a in arrays):
         if all(is_exact(a) for a in arrays):
             return object
@@ -64,7 +75,8 @@ def result_dtype(arrays: list[np.ndarray]):
     if all(a.dtype.kind in "iu" for a in arrays):
         return np.int64
     floats = [a for a in arrays if a.dtype.kind == "f"]
-    if floats and all(a.dtype == np.float32 for a in floats):
+    if floats and all(a.dtype == np.float32 for a in floats) and \
+            all(_max_abs(a) <= FLOAT32_EXACT for a in arrays if a.dtype.kind in "iu"):
         return np.float32
     return np.float64
 
