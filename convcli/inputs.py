@@ -95,7 +95,7 @@ def read_array(spec: str | os.PathLike[str], *, role: str = "input", stdin: Bina
     spec = os.fspath(spec)
     try:
         array, name = _dispatch(spec, role, stdin)
-        return _finish(array, name)
+        return _finish(array, name, keep_vector=role == "weights")
     except InputError as error:
         if str(error).isprintable():
             raise
@@ -308,12 +308,14 @@ def _npy_target(dtype: np.dtype, name: str) -> np.dtype:
     raise InputError(f"{name}: holds {dtype.name} values, not numbers")
 
 
-def _finish(array: np.ndarray, name: str) -> np.ndarray:
+def _finish(array: np.ndarray, name: str, keep_vector: bool = False) -> np.ndarray:
+    """The array as 2-D to 4-D; a 1-D JSON list or .npy vector stays 1-D for conv1x1's
+    (C,) weights (text rows are 2-D already)."""
     if array.size == 0:
         raise InputError(f"{name}: no numbers found (the input is empty)")
     if array.ndim > MAX_DIMENSIONS:
         raise InputError(f"{name}: has {array.ndim} dimensions; at most {MAX_DIMENSIONS} are supported")
-    if array.ndim < 2:
+    if array.ndim < 2 and not (keep_vector and array.ndim == 1):
         array = array.reshape(1, -1)
     return array
 

@@ -14,6 +14,7 @@ from classic import CLASSIC_CSV, sample
 from classic import CLASSIC_INPUT_TEXT as CLASSIC_INPUT
 from classic import CLASSIC_KERNEL_TEXT as CLASSIC_KERNEL
 
+import convcli
 from convcli.cli import main
 
 
@@ -95,6 +96,17 @@ def test_conv1x1(capsys):
     code, out, _ = run(capsys, "conv1x1", "[[[1, 2]], [[5, 6]]]", "1/3 10; 2 0", "--bias", "1/2 1", "--exact",
                        "--format", "csv")
     assert (code, out) == (0, "305/6,367/6\n\n3,5\n")
+
+
+def test_conv1x1_vector_weights_give_one_map_as_the_api_does(capsys, tmp_path):
+    """(C,) weights, as a JSON list or a 1-D .npy, give an (H, W) result; a text row is one (K=1, C) filter."""
+    x = "[[[1, 2]], [[3, 4]]]"
+    np.save(tmp_path / "w.npy", np.array([1, 1]))
+    for weights in ("[1, 1]", str(tmp_path / "w.npy")):
+        code, out, _ = run(capsys, "conv1x1", x, weights, "--format", "json")
+        assert (code, json.loads(out)) == (0, convcli.conv1x1(json.loads(x), [1, 1]).tolist()) == (0, [[4, 6]])
+    code, out, _ = run(capsys, "conv1x1", x, "1 1", "--format", "json")
+    assert (code, json.loads(out)) == (0, [[[4, 6]]])
 
 
 def test_integers_beyond_int64_print_exactly(capsys):
