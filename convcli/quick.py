@@ -142,7 +142,9 @@ def _read_options(rest: list[str], options: dict[str, tuple[str, str]]):
             value = rest[index]
             index += 1
         if kind == "int":
-            if not value.strip().lstrip("-").isdigit():
+            # ASCII digits with one optional sign; anything else ("--5", "²") goes to Click for its error
+            digits = value.strip().removeprefix("-").removeprefix("+") if value.strip()[:1] in "-+" else value.strip()
+            if not (digits.isascii() and digits.isdigit()):
                 return None
             value = int(value)
         values[name] = value

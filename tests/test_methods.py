@@ -171,6 +171,19 @@ def test_each_path_directly_on_awkward_geometry():
         np.testing.assert_array_equal(fftconv.correlate(x, w, stride, dilation, 2), expected)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_huge_strides_and_dilations_give_the_same_answer_by_every_method(method):
+    """A stride of 10**20 (one window per axis), or a dilation of 10**20 on a one-tap kernel axis,
+    used to overflow numpy's strided views in gemm."""
+    x = [[1, 2, 5], [3, 4, 6], [7, 8, 9]]
+    assert convcli.correlate2d(x, [[1, 1]], stride=10**20, method=method).tolist() == [[3]]
+    assert convcli.correlate2d(x, [[1, 1]], stride=(1, 10**20), method=method).tolist() == [[3], [7], [15]]
+    assert convcli.im2col_matmul(x, [[2]], dilation=10**20, method=method).tolist() == [[2, 4, 10], [6, 8, 12],
+                                                                                          [14, 16, 18]]
+    assert convcli.correlate2d(x, [[1], [1]], dilation=(1, 10**20), method=method).tolist() == [[4, 6, 11],
+                                                                                              [10, 12, 15]]
+
+
 def test_gemm_on_outputs_narrower_than_the_kernel():
     """X_col is built transposed when out_w < kw; same answers."""
     x = RNG.integers(-9, 9, (4, 30, 14))

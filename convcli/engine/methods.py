@@ -224,8 +224,18 @@ def run(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
         return _run_method(method, plan, padded)
 
 
+def view_geometry(padded_hw, k_hw, stride, dilation) -> tuple[tuple, tuple]:
+    """(stride, dilation) giving the same output, small enough for numpy's
+    strided views (a stride of 10**20 overflows them): a stride past the last
+    window start, or the dilation of a one-tap kernel axis, changes nothing."""
+    dilation = tuple(1 if k_hw[a] == 1 else dilation[a] for a in range(2))
+    starts = [padded_hw[a] - dilation[a] * (k_hw[a] - 1) for a in range(2)]  # window starts at stride 1
+    return tuple(min(stride[a], max(1, starts[a])) for a in range(2)), dilation
+
+
 def _run_method(method: str, plan: Plan, padded: np.ndarray) -> np.ndarray:
-    weight, stride, dilation, groups = plan.weight, plan.stride, plan.dilation, plan.groups
+    weight, groups = plan.weight, plan.groups
+    stride, dilation = view_geometry(padded.shape[1:], weight.shape[2:], plan.stride, plan.dilation)
     if method == "reference" or padded.dtype == object:
         return correlate_padded(padded, weight, stride, dilation, groups)
     if method == "direct":

@@ -229,8 +229,11 @@ def _check_memory(channels, padded_hw, filters, out_hw) -> None:
     needed = cells * 8 * 2  # float64 or int64, and one working copy
     limit = physical_memory()
     if limit is not None and needed > limit // 2:
+        gib = needed // 2**30
+        # a float would overflow for padding like 10**160
+        about = f"{needed / 2**30:.1f}" if gib < 10**12 else f"10**{len(str(gib)) - 1}"
         raise ShapeError(
-            f"the padded input {padded_hw} and output {tuple(out_hw)} would need about {needed / 2**30:.1f} GiB, "
+            f"the padded input {padded_hw} and output {tuple(out_hw)} would need about {about} GiB, "
             f"more than half of this machine's {limit / 2**30:.1f} GiB; check the padding and sizes"
         )
 
