@@ -109,7 +109,7 @@ def _register_operation(name: str, operation: str, summary: str) -> None:
         method: MethodOpt = "auto",
     ) -> None:
         run_operation(operation, input, kernel, padding=padding, boundary=boundary, fill_value=fill_value, stride=stride,
-                   dilation=dilation, groups=groups, bias=bias, request=output_request(format, output, precision, no_color),
+                   dilation=dilation, groups=groups, bias=bias, request=output_request(format, output, precision, no_color, program=emit_code is not None),
                    trace=parse_trace_request(trace, at, steps, trace_format), exact=exact, like=like, emit_code=emit_code,
                    method=method)
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import OutputError
+from .errors import OutputError, UsageError
 
 TEXT_FORMATS = ("csv", "tsv", "json", "markdown", "latex")
 EXTENSION_FORMATS = {
@@ -139,15 +139,40 @@ def render_text(array: np.ndarray, fmt: str, precision: int | None = None) -> st
     raise OutputError(f"format {fmt!r} is not a text format")
 
 
+PLAIN_TEXT_FORMATS = ("csv", "tsv")  # what a .txt file may hold and still read back
+
+
 def format_for_path(path: str, explicit: str | None) -> str:
-    """The format to write `path` in: the explicit one, else its extension's."""
-    if explicit is not None:
-        return explicit
+    """The format to write `path` in: its extension's, or the explicit one
+    for a .txt (csv or tsv) or an extension convcli does not know. A format
+    that contradicts the extension is refused (a .csv holding npy bytes would
+    not read back)."""
     extension = os.path.splitext(path)[1].lower()
-    if extension not in EXTENSION_FORMATS:
-        known = ", ".join(sorted(EXTENSION_FORMATS))
-        raise OutputError(f"cannot tell the format of {path!r} from its extension; use one of {known} or --format")
-    return EXTENSION_FORMATS[extension]
+    named = EXTENSION_FORMATS.get(extension)
+    if explicit is None or explicit == named:
+        if named is None:
+            known = ", ".join(sorted(EXTENSION_FORMATS))
+            raise UsageError(f"cannot tell the format of {path!r} from its extension; use one of {known} or --format")
+        return named
+    if named is not None and not (extension == ".txt" and explicit in PLAIN_TEXT_FORMATS):
+        raise UsageError(f"-o {path} names the {named} format but --format says {explicit}; "
+                         "leave out --format, or give the file a matching extension")
+    return explicit
+
+
+def check_target(path: str) -> None:
+    """Refuse, before any work, an -o path that cannot be written: a folder
+    that does not exist, a directory, or a device, pipe or socket."""
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a directory")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # renaming over a device, pipe or socket would replace it, not write to it
+        raise OutputError(f"{path}: not a regular file; -o writes files (leave out -o to write to stdout)")
+    if not os.path.isdir(folder):
+        raise OutputError(f"{path}: folder {folder} does not exist")
 
 
 def encode(array: np.ndarray, fmt: str, precision: int | None = None) -> bytes:
@@ -160,16 +185,10 @@ def write_atomic(path: str, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it into place, so
     an existing file is either replaced whole or left untouched. A symbolic
     link is written through: its target is replaced, the link stays."""
+    check_target(path)  # again: the folder may have changed while the result was computed
     if os.path.islink(path):
         path = os.path.realpath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise OutputError(f"{path}: is a directory")
-    if os.path.exists(path) and not os.path.isfile(path):
-        # renaming over a device, pipe or socket would replace it, not write to it
-        raise OutputError(f"{path}: not a regular file; -o writes files (leave out -o to write to stdout)")
-    if not os.path.isdir(folder):
-        raise OutputError(f"{path}: folder {folder} does not exist")
     try:
         handle, temporary = tempfile.mkstemp(prefix=".convcli-", suffix=".tmp", dir=folder)
     except OSError as error:
@@ -186,7 +205,9 @@ def write_atomic(path: str, data: bytes) -> None:
             os.umask(umask)
             os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
-    except OSError as error:
+    except BaseException as error:  # Ctrl-C as well: never leave the temporary file behind
         if os.path.exists(temporary):
             os.unlink(temporary)
-        raise OutputError(f"{path}: cannot write ({error.strerror})") from None
+        if isinstance(error, OSError):
+            raise OutputError(f"{path}: cannot write ({error.strerror})") from None
+        raise

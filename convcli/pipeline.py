@@ -282,14 +282,22 @@ def run_operation(
     emit(result, request, title=operation)
 
 
-def output_request(fmt, output, precision, no_color) -> OutputRequest:
+def output_request(fmt, output, precision, no_color, *, program: bool = False) -> OutputRequest:
+    """The validated output options; `program` for --emit-code, whose -o file is a program of any name."""
     if precision is not None and not 1 <= precision <= 17:
         raise UsageError(f"--precision must be between 1 and 17 significant digits, got {precision}")
     if output == "-":
         output = None  # -o - is stdout, as for most tools
+    fmt = choice(fmt, FORMATS, "format")
     if output is not None:
+        from . import outputs
+
         output = os.path.expanduser(output)  # a quoted ~/x.csv, as the inputs read it
-    return OutputRequest(choice(fmt, FORMATS, "format"), output, precision, no_color)
+        # before any reading or computing: a bad -o must not cost the whole run, nor follow warnings
+        if not program:
+            outputs.format_for_path(output, fmt if fmt != "table" else None)
+        outputs.check_target(output)
+    return OutputRequest(fmt, output, precision, no_color)
 
 
 def one_line(message) -> str:

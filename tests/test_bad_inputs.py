@@ -152,9 +152,54 @@ def test_output_to_a_device_is_refused(capsys):
 
 def test_output_extension_unknown(tmp_path, capsys):
     target = tmp_path / "out.xyz"
-    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 1
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 2  # a bad option value, as the README says
     assert "cannot tell the format" in capsys.readouterr().err
     assert not target.exists()
+
+
+@pytest.mark.parametrize("name, fmt", [("x.csv", "npy"), ("y.npy", "csv"), ("z.json", "latex"), ("t.txt", "json")])
+def test_output_format_that_contradicts_the_extension_is_refused(tmp_path, capsys, name, fmt):
+    """A .csv holding npy bytes would not read back in."""
+    target = tmp_path / name
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target), "--format", fmt]) == 2
+    assert f"names the {name.split('.')[1].replace('txt', 'csv')} format but --format says {fmt}" in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_output_format_may_choose_for_txt_and_unknown_extensions(tmp_path, capsys):
+    for name, fmt, text in (("t.txt", "tsv", "1\t2\n3\t4\n"), ("o.dat", "csv", "1,2\n3,4\n"), ("m.md", "markdown", None)):
+        target = tmp_path / name
+        assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target), "--format", fmt]) == 0
+        assert text is None or target.read_text() == text
+        assert main(["conv2d", str(target), "1", "--format", "csv"]) == 0
+        assert capsys.readouterr().out == "1,2\n3,4\n"
+
+
+@pytest.mark.parametrize("target", ["no-such-folder/out.csv", "out.xyz"])
+def test_a_bad_output_is_refused_before_any_work(tmp_path, capsys, monkeypatch, target):
+    """Before reading or computing: one Error line, not a NaN warning first (nor minutes of work)."""
+    monkeypatch.chdir(tmp_path)
+    computed = []
+    monkeypatch.setattr("convcli.engine.api._run", lambda *a, **k: computed.append(a))
+    assert main(["correlate2d", "nan 1; 1 1", "1", "-o", target]) in (1, 2)
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and err.count("\n") == 1
+    assert computed == []
+
+
+def test_ctrl_c_while_writing_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from convcli import outputs
+
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        outputs.write_atomic(str(target), b"1,2\n")
+    assert os.listdir(tmp_path) == ["out.csv"] and target.read_text() == "precious\n"
 
 
 def test_existing_other_file_is_replaced(tmp_path, capsys):
