@@ -34,6 +34,7 @@ from .pipeline import (
     run_operation,
     show_trace,
     warn_non_finite,
+    worked_steps,
 )
 
 app = typer.Typer(
@@ -148,13 +149,14 @@ def conv1x1_command(
     pairs = [(input, "input"), (weights, "weights")]
     x, weight_matrix = read_inputs(pairs, (bias,))
     bias_vector = read_vector(bias, "bias")
+    worked = worked_steps("conv1x1", x, weight_matrix, {"bias": bias_vector}, trace_request)
     if exact:
         result = engine.conv1x1(x, weight_matrix, bias=bias_vector)
     else:
         result = engine.conv1x1(inexact(x), inexact(weight_matrix), bias=inexact(bias_vector))
     warn_non_finite([*zip(input_names(pairs), (x, weight_matrix)), ("bias", bias_vector)], result)
-    if trace_request is not None:
-        show_trace("conv1x1", x, weight_matrix, {"bias": bias_vector}, trace_request, request)
+    if worked is not None:
+        show_trace(worked, trace_request, request)
     emit(result, request, title="conv1x1")
 
 

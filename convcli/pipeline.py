@@ -203,11 +203,18 @@ def check_trace_output(trace: Optional[TraceRequest], request: OutputRequest) ->
         raise UsageError("--trace writes text to stdout, which cannot also carry --format npy; use -o FILE.npy")
 
 
-def show_trace(operation: str, x, kernel, options: dict, trace: TraceRequest, request: OutputRequest) -> None:
-    """The worked steps, on stdout: with --trace they are part of the result asked for."""
+def worked_steps(operation: str, x, kernel, options: dict, trace: Optional[TraceRequest]):
+    """The trace's steps, or None without --trace. Built before the result is
+    computed, so a bad --at is the one error line, before any warning or work."""
+    if trace is None:
+        return None
     from .trace import build_trace
 
-    worked = build_trace(operation, x, kernel, at=trace.at, steps=trace.steps, **options)
+    return build_trace(operation, x, kernel, at=trace.at, steps=trace.steps, **options)
+
+
+def show_trace(worked, trace: TraceRequest, request: OutputRequest) -> None:
+    """The worked steps, on stdout: with --trace they are part of the result asked for."""
     if trace.fmt == "text" and rich_wanted(request.no_color):
         from .render_trace import trace_renderable
 
@@ -272,13 +279,14 @@ def run_operation(
 
         options["padding"] = engine_padding(like, operation, padding, x.shape, kernel.shape, stride=stride,
                                             dilation=dilation, boundary=boundary)
+    worked = worked_steps(operation, x, kernel, options, trace)
     computed = options if exact else dict(options, fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     function = getattr(engine, operation)
     with computing(operation, request.no_color):
         result = function(x if exact else inexact(x), kernel if exact else inexact(kernel), **computed, method=method)
     warn(x, kernel, options, result)
-    if trace is not None:
-        show_trace(operation, x, kernel, options, trace, request)
+    if worked is not None:
+        show_trace(worked, trace, request)
     emit(result, request, title=operation)
 
 

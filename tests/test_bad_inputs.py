@@ -187,6 +187,16 @@ def test_a_bad_output_is_refused_before_any_work(tmp_path, capsys, monkeypatch, 
     assert computed == []
 
 
+@pytest.mark.parametrize("command", [["correlate2d", "nan 1; 1 1", "1"], ["conv1x1", "[[[1, 2]], [[3, 1e999]]]", "1 1"]])
+def test_a_bad_at_is_refused_before_any_work(capsys, monkeypatch, command):
+    computed = []
+    monkeypatch.setattr("convcli.engine.api._run", lambda *a, **k: computed.append(a))
+    assert main([*command, "--at", "5,5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: --at 5,5 is outside") and err.count("\n") == 1
+    assert computed == []
+
+
 def test_ctrl_c_while_writing_leaves_no_temporary_file(tmp_path, monkeypatch):
     from convcli import outputs
 
