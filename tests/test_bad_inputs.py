@@ -197,6 +197,26 @@ def test_a_bad_at_is_refused_before_any_work(capsys, monkeypatch, command):
     assert computed == []
 
 
+@pytest.mark.parametrize("args", [["-", "k.csv"], ["in.csv", "-"], ["in.csv", "k.csv", "--bias", "-"]])
+def test_output_over_the_file_stdin_reads_is_refused(tmp_path, args):
+    """`convcli conv2d - k.csv -o in.csv < in.csv` read in.csv through stdin, then replaced it."""
+    import subprocess
+
+    (tmp_path / "in.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
+    (tmp_path / "k.csv").write_text("1,0\n0,1\n")
+    (tmp_path / "b.csv").write_text("5\n")
+    stdin_file = {0: "in.csv", 1: "k.csv"}.get(args.index("-"), "b.csv")
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    before = {name: (tmp_path / name).read_text() for name in ("in.csv", "k.csv", "b.csv")}
+    with open(tmp_path / stdin_file, "rb") as stdin:
+        done = subprocess.run([sys.executable, "-m", "convcli", "conv2d", *args, "-o", stdin_file], stdin=stdin,
+                              cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert done.stderr == (f"Error: -o {stdin_file} would overwrite the input -, which stdin reads from that file; "
+                           "choose another output file\n")
+    assert {name: (tmp_path / name).read_text() for name in before} == before
+
+
 def test_ctrl_c_while_writing_leaves_no_temporary_file(tmp_path, monkeypatch):
     from convcli import outputs
 
