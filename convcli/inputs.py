@@ -222,7 +222,7 @@ def _parse_bytes(
     if extension == ".tex" or (sniff and looks_like_latex(text)):
         return parse_delimited(latex_to_delimited(text), name)
     raw = bytes(data[3:]) if data[:3] == _UTF8_BOM else data
-    return parse_delimited(text, name, raw=raw)
+    return parse_delimited(text, name, raw=raw, tabs=extension == ".tsv")
 
 
 def _read_inline(spec: str, role: str) -> np.ndarray:

@@ -56,7 +56,8 @@ def _escape(char: str) -> str:
     return char if char.isprintable() else repr(char)[1:-1]
 
 
-def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes | None = None) -> np.ndarray:
+def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes | None = None,
+                    tabs: bool = False) -> np.ndarray:
     """Parse rows of numbers into a 2-D array, or a 3-D one of blank-line separated blocks.
 
     Rows are lines; with ``inline=True`` a ``;`` also ends a row and rows are
@@ -64,6 +65,9 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
     has one (spaces around them are ignored), otherwise by spaces and tabs.
     ``#`` starts a comment. See :mod:`convcli.inputs` for the dtype rules.
     `raw`, if given, must be `text` encoded as UTF-8; it saves encoding it again.
+    With ``tabs=True`` (a .tsv file), or in text with tabs and no spaces,
+    every tab separates two values, so an empty cell is an error instead of
+    vanishing into the whitespace split.
 
     >>> parse_delimited("1 2 3; 4 5 6", "input", inline=True)
     array([[1, 2, 3],
@@ -91,12 +95,27 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
     else:
         content = [line for start, stop in blocks for line in lines[start:stop] if line is not None]
     comma = any("," in line for line in content)
+    # tab-delimited (a .tsv, or tabs and no spaces at all, as spreadsheets save .txt): no cell may be empty
+    if (tabs or ("\t" in text and " " not in text)) and not comma and _EMPTY_TAB_CELL.search(text):
+        _refuse_empty_tab_cell(lines, source)
     heights = {_height(lines, block) for block in blocks}
     if len(heights) == 1:
         values = _quick(content, comma, raw)
         if values is not None:
             return values.reshape(len(blocks), heights.pop(), -1) if len(blocks) > 1 else values
     return _careful(lines, blocks, comma, source)
+
+
+_EMPTY_TAB_CELL = re.compile(r"\t[ ]*(?:\t|$)|^[ ]*\t", re.MULTILINE)  # a quick test before the line-by-line one
+
+
+def _refuse_empty_tab_cell(lines: list[str | None], source: str) -> None:
+    for index, line in enumerate(lines):
+        if line is None or "\t" not in line or not line.strip():
+            continue
+        for column, field in enumerate(line.split("\t"), 1):
+            if not field.strip():
+                raise InputError(f"{source} line {index + 1}, column {column}: empty value")
 
 
 def _blocks(lines: list[str | None]) -> list[tuple[int, int]]:

@@ -67,6 +67,24 @@ def test_tsv_and_whitespace_text(folder):
     same(read_array(write("a.txt", "  1   2\n3\t 4  \n")), [[1, 2], [3, 4]], np.int64)
 
 
+@pytest.mark.parametrize("name, text, where", [
+    ("t.tsv", "1\t\t3\n4\t5\t6\n", "line 1, column 2"),
+    ("t.tsv", "1\t2\t3\n4\t5\t\n", "line 2, column 3"),
+    ("t.tsv", "1\t2\n\n\t1\t2\n", "line 3, column 1"),
+    ("t.tsv", "1 \t \t 3\n", "line 1, column 2"),  # a .tsv is tab-delimited even with spaces around values
+    ("spreadsheet.txt", "1\t\t3\n4\t5\t6\n", "line 1, column 2"),  # tabs and no spaces: a spreadsheet's .txt
+])
+def test_an_empty_tab_separated_cell_is_an_error_not_a_shift(folder, name, text, where):
+    """"1<tab><tab>3" used to read as [1, 3]: the empty cell vanished and the values moved left."""
+    with pytest.raises(InputError, match=f"{name} {where}: empty value"):
+        read_array(write(name, text))
+
+
+def test_tabs_beside_spaces_outside_a_tsv_still_align_columns(folder):
+    same(read_array(write("aligned.txt", "1 \t\t22\n333\t\t4\n")), [[1, 22], [333, 4]], np.int64)
+    same(read_array(write("blocks.tsv", "1\t2\n3\t4\n\n5\t6\n7\t8\n")), [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], np.int64)
+
+
 def test_bom_crlf_comments_spaces_and_trailing_blank_lines(folder):
     text = b"\xef\xbb\xbf# exported by hand\r\n 1 , 2 ,3\r\n4,5,6   # a trailing note\r\n\r\n\r\n"
     same(read_array(write("a.csv", text)), [[1, 2, 3], [4, 5, 6]], np.int64)
