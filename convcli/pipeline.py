@@ -164,7 +164,7 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
             raise UsageError("--format npy writes binary data; redirect it to a file or use -o FILE.npy")
         data = outputs.encode(result, "npy")
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        write_stdout(data, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
     if fmt == "table":
@@ -172,7 +172,19 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
 
         console(request.no_color).print(array_renderable(result, title, request.precision))
         return
-    sys.stdout.write(outputs.render_text(result, fmt, request.precision))
+    write_stdout(outputs.render_text(result, fmt, request.precision))
+
+
+CHUNK = 1 << 20
+
+
+def write_stdout(data, stream=None) -> None:
+    """Write to stdout in 1 MiB pieces: CPython reports a single huge write
+    that the reader cut short (`| head -c 10`) as a success, dropping the
+    rest, where the next piece raises BrokenPipeError (exit 141)."""
+    stream = sys.stdout if stream is None else stream
+    for start in range(0, len(data), CHUNK):
+        stream.write(data[start : start + CHUNK])
 
 
 @dataclass
@@ -234,7 +246,7 @@ def show_trace(worked, trace: TraceRequest, request: OutputRequest) -> None:
     else:
         from .trace_text import format_trace
 
-        sys.stdout.write(format_trace(worked, trace.fmt, request.precision))
+        write_stdout(format_trace(worked, trace.fmt, request.precision))
         sys.stdout.write("\n" if request.path is None else "")
 
 
@@ -351,6 +363,8 @@ def guarded(action, *, debug: bool = False) -> int:
 def _guarded(action, debug: bool) -> int:
     try:
         result = action()
+        # a reader that leaves mid-output (`| head -c 10`) must give 141 here, not an exit-time flush error
+        sys.stdout.flush()
     except ConvcliError as error:
         if debug:
             raise

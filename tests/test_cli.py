@@ -336,6 +336,20 @@ def test_a_closed_pipe_exits_141_quietly(args):
     process.stderr.close()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "npy"])
+def test_a_reader_leaving_mid_output_gives_141(tmp_path, fmt):
+    """`convcli ... | head -c 10` on megabytes of output: CPython took the one huge write cut short for a success."""
+    np.save(tmp_path / "big.npy", np.random.default_rng(0).standard_normal((700, 700)))
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    process = subprocess.Popen([sys.executable, "-m", "convcli", "correlate2d", str(tmp_path / "big.npy"), "1",
+                                "--format", fmt], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert len(process.stdout.read(10)) == 10
+    process.stdout.close()
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""
+    process.stderr.close()
+
+
 def test_kernels_lists_every_named_kernel_with_values(capsys):
     code, out, _ = run(capsys, "kernels")
     assert code == 0
