@@ -26,6 +26,7 @@ from .pipeline import (
     one_line,
     output_request,
     parse_trace_request,
+    print_if_it_fits,
     read_inputs,
     read_operands,
     read_vector,
@@ -189,11 +190,11 @@ def compare_command(
     comparison = compare(x, kernel_array, **options, like=like)
     warn(x, kernel_array, options, comparison.outcome("correlate2d").result)
     if rich_wanted(no_color):
-        from .render_trace import comparison_renderable
+        from .compare import comparison_sections
 
-        console(no_color).print(comparison_renderable(comparison, precision))
-    else:
-        sys.stdout.write(comparison_text(comparison, precision))
+        if print_if_it_fits(comparison_sections(comparison), no_color, precision):
+            return
+    sys.stdout.write(comparison_text(comparison, precision))
 
 
 @app.command("shape")

@@ -170,7 +170,8 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
     if fmt == "table":
         from .render import array_renderable
 
-        console(request.no_color).print(array_renderable(result, title, request.precision))
+        screen = console(request.no_color)
+        screen.print(array_renderable(result, title, request.precision, width=screen.width))
         return
     write_stdout(outputs.render_text(result, fmt, request.precision))
 
@@ -237,17 +238,31 @@ def worked_steps(operation: str, x, kernel, options: dict, trace: Optional[Trace
     return build_trace(operation, x, kernel, at=trace.at, steps=trace.steps, **options)
 
 
+def print_if_it_fits(sections, no_color: bool, precision) -> bool:
+    """Print trace or comparison sections with Rich if their tables fit the
+    terminal; otherwise print nothing and return False, so the caller writes
+    the plain text."""
+    from .render_trace import fitting_renderable
+
+    screen = console(no_color)
+    renderable = fitting_renderable(sections, screen, precision)
+    if renderable is None:
+        return False
+    screen.print(renderable)
+    return True
+
+
 def show_trace(worked, trace: TraceRequest, request: OutputRequest) -> None:
     """The worked steps, on stdout: with --trace they are part of the result asked for."""
     if trace.fmt == "text" and rich_wanted(request.no_color):
-        from .render_trace import trace_renderable
+        from .trace_blocks import trace_sections
 
-        console(request.no_color).print(trace_renderable(worked, request.precision))
-    else:
-        from .trace_text import format_trace
+        if print_if_it_fits(trace_sections(worked), request.no_color, request.precision):
+            return
+    from .trace_text import format_trace
 
-        write_stdout(format_trace(worked, trace.fmt, request.precision))
-        sys.stdout.write("\n" if request.path is None else "")
+    write_stdout(format_trace(worked, trace.fmt, request.precision))
+    sys.stdout.write("\n" if request.path is None else "")
 
 
 def emit_program(library, operation, x, kernel, options, like, request, trace) -> None:

@@ -100,6 +100,20 @@ def section_renderables(sections, precision=None) -> list[Group]:
     return [blocks_renderable(section, precision) for section in sections]
 
 
+def fitting_renderable(sections, console, precision=None) -> Group | None:
+    """The sections as one renderable, or None when a table among them is
+    wider than the console: Rich would shorten its numbers to "10…" or blank
+    whole columns, so the caller prints the plain text, which the terminal
+    wraps. (Paragraphs wrap by themselves and do not count.)"""
+    unbounded = console.options.update_width(10**6)  # a measurement is capped at the width it is given
+    for section in sections:
+        for block in section:
+            if isinstance(block, Grids) and \
+                    console.measure(grids_renderable(block, precision), options=unbounded).maximum > console.width:
+                return None
+    return Group(*section_renderables(sections, precision))
+
+
 def trace_renderable(trace, precision=None) -> Group:
     """The whole trace of conv2d, correlate2d, im2col-matmul or conv1x1."""
     from .trace_blocks import trace_sections

@@ -442,6 +442,45 @@ def test_rich_rendering_at_a_fixed_width():
     assert "reflect of input (1,1)" in out
 
 
+@pytest.mark.parametrize("width", [24, 40, 80, 131])
+def test_tables_never_cut_a_number_to_fit_the_terminal(width):
+    """Rich shrinks a table too wide for the terminal to "10…" (or blank columns); convcli splits its columns."""
+    from rich.console import Console
+
+    from convcli.outputs import format_number
+    from convcli.render import array_renderable
+
+    rng = np.random.default_rng(width)
+    big = np.array([[2**70, 1]], dtype=object)
+    if width < 30:  # 2**70 alone is wider than the terminal: its digits fold onto two lines
+        console = Console(file=io.StringIO(), width=width, color_system=None)
+        console.print(array_renderable(big, width=width))
+        assert "\u2026" not in console.file.getvalue() and str(2**70) in "".join(console.file.getvalue().split())
+        big = np.array([[2**40, 1]], dtype=object)
+    for array in (rng.integers(-10**9, 10**9, (3, 17)), rng.standard_normal((2, 4, 9)), big):
+        console = Console(file=io.StringIO(), width=width, color_system=None)
+        console.print(array_renderable(array, "result", width=width))
+        out = console.file.getvalue()
+        assert "\u2026" not in out and max(len(line) for line in out.splitlines()) <= max(width, 25)
+        # data rows start with their row index; headers with a blank index cell
+        cells = [token for line in out.splitlines() if line[:1].strip()
+                 and not line.startswith(("result", "channel", "column")) for token in line.split()[1:]]
+        assert sorted(cells) == sorted(format_number(v) for v in array.reshape(-1))
+
+
+def test_a_trace_or_comparison_too_wide_for_the_terminal_is_printed_as_plain_text(capsys, monkeypatch):
+    wide = "; ".join(" ".join(str(1001 * (12 * r + c)) for c in range(12)) for r in range(3))
+    plain_compare = run(capsys, "compare", wide, "1")[1]
+    plain_trace = run(capsys, "correlate2d", wide, "1", "--trace", "--at", "0,11", "--format", "csv")[1]
+    _fake_terminal(monkeypatch)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert run(capsys, "compare", wide, "1")[1] == plain_compare
+    assert run(capsys, "correlate2d", wide, "1", "--trace", "--at", "0,11", "--format", "csv")[1] == plain_trace
+    assert "11011" in plain_compare and "\u2026" not in plain_compare
+    # what fits stays a Rich rendering (no plain-text underlines)
+    assert "-----" not in run(capsys, "compare", "1 2; 3 4", "1 0; 0 1")[1]
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 
