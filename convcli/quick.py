@@ -143,7 +143,8 @@ def _read_options(rest: list[str], options: dict[str, tuple[str, str]]):
             index += 1
         if kind == "int":
             # ASCII digits with one optional sign; anything else ("--5", "²") goes to Click for its error
-            digits = value.strip().removeprefix("-").removeprefix("+") if value.strip()[:1] in "-+" else value.strip()
+            text = value.strip()
+            digits = text[1:] if text[:1] in ("-", "+") else text
             if not (digits.isascii() and digits.isdigit()):
                 return None
             value = int(value)

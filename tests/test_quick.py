@@ -66,6 +66,7 @@ TYPER_LINES = [
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--precision", "four"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--precision=--5"],  # int() would raise on these two
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps", "\u00b2"],
+    ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps=-+3"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "-p1"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--format"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--no-color=yes"],
