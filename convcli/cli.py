@@ -36,6 +36,7 @@ from .pipeline import (
     show_trace,
     warn_non_finite,
     worked_steps,
+    write_stdout,
 )
 
 app = typer.Typer(
@@ -194,7 +195,7 @@ def compare_command(
 
         if print_if_it_fits(comparison_sections(comparison), no_color, precision):
             return
-    sys.stdout.write(comparison_text(comparison, precision))
+    write_stdout(comparison_text(comparison, precision))
 
 
 @app.command("shape")
@@ -286,7 +287,7 @@ def demo_command(
         else:
             from .trace_text import blocks_text
 
-            sys.stdout.write(blocks_text(page) + "\n")
+            write_stdout(blocks_text(page) + "\n")
         if paused and number < len(pages) and not _next_page(number, len(pages)):
             break
 

@@ -147,7 +147,9 @@ def console(no_color: bool, stream=None):
 
     plain = no_color or bool(os.environ.get("NO_COLOR"))
     options = {"color_system": None} if plain else {}
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False, **options)
+    if stream is None:
+        stream = sys.stdout if sys.stdout.isatty() else StdoutWriter()
+    return Console(file=stream, highlight=False, soft_wrap=False, **options)
 
 
 def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
@@ -162,10 +164,7 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
     if fmt == "npy":
         if sys.stdout.isatty():
             raise UsageError("--format npy writes binary data; redirect it to a file or use -o FILE.npy")
-        data = outputs.encode(result, "npy")
-        sys.stdout.flush()
-        write_stdout(data, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        write_stdout(outputs.encode(result, "npy"))
         return
     if fmt == "table":
         from .render import array_renderable
@@ -176,16 +175,41 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
     write_stdout(outputs.render_text(result, fmt, request.precision))
 
 
-CHUNK = 1 << 20
+def write_stdout(data) -> None:
+    """Write text or bytes to stdout's file descriptor until all of it is
+    written. A reader that leaves mid-output (`| head -c 10`) then raises
+    BrokenPipeError (exit 141): through sys.stdout, CPython took a write the
+    reader cut short for a success and dropped the rest, exiting 0."""
+    stream = sys.stdout
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): write as usual
+        if isinstance(data, bytes):
+            stream.buffer.write(data)
+        else:
+            stream.write(data)
+        return
+    stream.flush()  # what was written before goes first
+    view = memoryview(data.encode(stream.encoding or "utf-8") if isinstance(data, str) else data)
+    while view:
+        view = view[os.write(descriptor, view):]
 
 
-def write_stdout(data, stream=None) -> None:
-    """Write to stdout in 1 MiB pieces: CPython reports a single huge write
-    that the reader cut short (`| head -c 10`) as a success, dropping the
-    rest, where the next piece raises BrokenPipeError (exit 141)."""
-    stream = sys.stdout if stream is None else stream
-    for start in range(0, len(data), CHUNK):
-        stream.write(data[start : start + CHUNK])
+class StdoutWriter:
+    """What Rich writes to when stdout is not a terminal: `write_stdout`, so
+    a closed pipe ends a table as it ends CSV."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        write_stdout(text)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return False
 
 
 @dataclass
@@ -275,7 +299,7 @@ def emit_program(library, operation, x, kernel, options, like, request, trace) -
     approximate = dict(options, fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     program = emit_program(library, operation, inexact(x), inexact(kernel), like=like, **approximate)
     if request.path is None:
-        sys.stdout.write(program)
+        write_stdout(program)
     else:
         outputs.write_atomic(request.path, program.encode("utf-8"))
 

@@ -336,13 +336,15 @@ def test_a_closed_pipe_exits_141_quietly(args):
     process.stderr.close()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "npy"])
-def test_a_reader_leaving_mid_output_gives_141(tmp_path, fmt):
-    """`convcli ... | head -c 10` on megabytes of output: CPython took the one huge write cut short for a success."""
-    np.save(tmp_path / "big.npy", np.random.default_rng(0).standard_normal((700, 700)))
+@pytest.mark.parametrize("size, options", [(700, ["--format", "csv"]), (700, ["--format", "npy"]),
+                                           (200, ["--format", "csv"]), (200, ["--format", "json"]),
+                                           (200, ["--format", "table"]), (200, ["--emit-code", "numpy"])])
+def test_a_reader_leaving_mid_output_gives_141(tmp_path, size, options):
+    """`convcli ... | head -c 10` on 0.3-10 MB of output: CPython took a write the reader cut short for a success."""
+    np.save(tmp_path / "big.npy", np.random.default_rng(0).standard_normal((size, size)))
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
     process = subprocess.Popen([sys.executable, "-m", "convcli", "correlate2d", str(tmp_path / "big.npy"), "1",
-                                "--format", fmt], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                                *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert len(process.stdout.read(10)) == 10
     process.stdout.close()
     assert process.wait(timeout=120) == 141
