@@ -95,8 +95,9 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
     else:
         content = [line for start, stop in blocks for line in lines[start:stop] if line is not None]
     comma = any("," in line for line in content)
-    # tab-delimited (a .tsv, or tabs and no spaces at all, as spreadsheets save .txt): no cell may be empty
-    if (tabs or ("\t" in text and " " not in text)) and not comma and _EMPTY_TAB_CELL.search(text):
+    # tab-delimited (a .tsv, or tabs and no spaces between values, as spreadsheets save .txt): no cell may be empty
+    if not comma and "\t" in text and _EMPTY_TAB_CELL.search(text) and \
+            (tabs or not any(" " in line.strip(" ") for line in lines if line)):
         _refuse_empty_tab_cell(lines, source)
     heights = {_height(lines, block) for block in blocks}
     if len(heights) == 1:
@@ -110,8 +111,9 @@ _EMPTY_TAB_CELL = re.compile(r"\t[ ]*(?:\t|$)|^[ ]*\t", re.MULTILINE)  # a quick
 
 
 def _refuse_empty_tab_cell(lines: list[str | None], source: str) -> None:
+    """The first empty cell; a line of tabs alone is a row of empty cells, not a blank line."""
     for index, line in enumerate(lines):
-        if line is None or "\t" not in line or not line.strip():
+        if line is None or "\t" not in line:
             continue
         for column, field in enumerate(line.split("\t"), 1):
             if not field.strip():

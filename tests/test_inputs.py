@@ -73,6 +73,8 @@ def test_tsv_and_whitespace_text(folder):
     ("t.tsv", "1\t2\n\n\t1\t2\n", "line 3, column 1"),
     ("t.tsv", "1 \t \t 3\n", "line 1, column 2"),  # a .tsv is tab-delimited even with spaces around values
     ("spreadsheet.txt", "1\t\t3\n4\t5\t6\n", "line 1, column 2"),  # tabs and no spaces: a spreadsheet's .txt
+    ("noted.txt", "# my data\n1\t\t3\n4\t5\t6 \n", "line 2, column 2"),  # spaces in comments and at line ends
+    ("t.tsv", "1\t2\t3\n\t\t\n4\t5\t6\n", "line 2, column 1"),  # a row of empty cells is not a blank line
 ])
 def test_an_empty_tab_separated_cell_is_an_error_not_a_shift(folder, name, text, where):
     """"1<tab><tab>3" used to read as [1, 3]: the empty cell vanished and the values moved left."""
