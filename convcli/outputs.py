@@ -160,19 +160,43 @@ def format_for_path(path: str, explicit: str | None) -> str:
     return explicit
 
 
-def check_target(path: str) -> None:
+def check_target(path: str, *, try_writing: bool = False) -> None:
     """Refuse, before any work, an -o path that cannot be written: a folder
-    that does not exist, a directory, or a device, pipe or socket."""
+    that does not exist (or is a file), a directory, a device, pipe or socket,
+    the file stdout or stderr already goes to (`-o /dev/stdout` in a
+    redirect would replace the caller's file); with `try_writing`, also a
+    folder where no file can be created."""
+    shown = path
     if os.path.islink(path):
         path = os.path.realpath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise OutputError(f"{path}: is a directory")
+        raise OutputError(f"{shown}: is a directory")
     if os.path.exists(path) and not os.path.isfile(path):
         # renaming over a device, pipe or socket would replace it, not write to it
-        raise OutputError(f"{path}: not a regular file; -o writes files (leave out -o to write to stdout)")
+        raise OutputError(f"{shown}: not a regular file; -o writes files (leave out -o to write to stdout)")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise OutputError(f"{shown}: {folder} is a file, not a folder")
     if not os.path.isdir(folder):
-        raise OutputError(f"{path}: folder {folder} does not exist")
+        raise OutputError(f"{shown}: folder {folder} does not exist")
+    for descriptor, name in ((1, "stdout"), (2, "stderr")):
+        if os.path.isfile(path) and _same_file(descriptor, path):
+            raise UsageError(f"-o {shown} is where {name} already goes; leave out -o (or use -o -) to write to stdout")
+    if try_writing:
+        try:
+            handle, probe = tempfile.mkstemp(prefix=".convcli-", suffix=".tmp", dir=folder)
+        except OSError as error:
+            raise OutputError(f"{shown}: cannot write here ({error.strerror})") from None
+        os.close(handle)
+        os.unlink(probe)
+
+
+def _same_file(descriptor: int, path: str) -> bool:
+    try:
+        open_file, target = os.fstat(descriptor), os.stat(path)
+    except OSError:
+        return False
+    return (open_file.st_dev, open_file.st_ino) == (target.st_dev, target.st_ino)
 
 
 def encode(array: np.ndarray, fmt: str, precision: int | None = None) -> bytes:

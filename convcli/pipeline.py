@@ -365,9 +365,9 @@ def output_request(fmt, output, precision, no_color, *, program: bool = False) -
 
         output = os.path.expanduser(output)  # a quoted ~/x.csv, as the inputs read it
         # before any reading or computing: a bad -o must not cost the whole run, nor follow warnings
+        outputs.check_target(output, try_writing=True)
         if not program:
             outputs.format_for_path(output, fmt if fmt != "table" else None)
-        outputs.check_target(output)
     return OutputRequest(fmt, output, precision, no_color)
 
 

@@ -217,6 +217,42 @@ def test_output_over_the_file_stdin_reads_is_refused(tmp_path, args):
     assert {name: (tmp_path / name).read_text() for name in before} == before
 
 
+def test_output_checks_name_the_real_problem_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.csv").write_text("1,2\n3,4\n")
+    computed = []
+    monkeypatch.setattr("convcli.engine.api._run", lambda *a, **k: computed.append(a))
+    # a path through a file
+    assert main(["conv2d", "nan 1", "1", "-o", "in.csv/x.csv"]) == 1
+    assert capsys.readouterr().err == f"Error: in.csv/x.csv: {tmp_path / 'in.csv'} is a file, not a folder\n"
+    # a directory is a directory, whatever its name says about formats
+    assert main(["conv2d", "nan 1", "1", "-o", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == f"Error: {tmp_path}: is a directory\n"
+    # a folder where nothing can be created (read-only for a user; root needs a stand-in)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refused)
+    assert main(["conv2d", "nan 1", "1", "-o", "out.csv"]) == 1
+    assert capsys.readouterr().err == "Error: out.csv: cannot write here (Permission denied)\n"
+    assert computed == [] and sorted(os.listdir(tmp_path)) == ["in.csv"]
+
+
+def test_output_to_the_file_stdout_already_goes_to_is_refused(tmp_path):
+    """`(echo hello; convcli ... -o /dev/stdout; echo after) > log.txt` replaced log.txt with the result alone."""
+    import subprocess
+
+    log = tmp_path / "log.txt"
+    log.write_text("hello\n")
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    with open(log, "a") as stdout:
+        done = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "1 2; 3 4", "1", "-o", "/dev/stdout",
+                               "--format", "csv"], stdout=stdout, stderr=subprocess.PIPE, text=True, env=env)
+    assert done.returncode == 2 and "is where stdout already goes" in done.stderr
+    assert log.read_text() == "hello\n"
+
+
 def test_ctrl_c_while_writing_leaves_no_temporary_file(tmp_path, monkeypatch):
     from convcli import outputs
 
