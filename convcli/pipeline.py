@@ -190,7 +190,9 @@ def write_stdout(data) -> None:
             stream.write(data)
         return
     stream.flush()  # what was written before goes first
-    view = memoryview(data.encode(stream.encoding or "utf-8") if isinstance(data, str) else data)
+    if isinstance(data, str):  # encoded as sys.stdout itself would encode it
+        data = data.encode(stream.encoding or "utf-8", getattr(stream, "errors", None) or "strict")
+    view = memoryview(data)
     while view:
         view = view[os.write(descriptor, view):]
 
