@@ -160,12 +160,13 @@ def format_for_path(path: str, explicit: str | None) -> str:
     return explicit
 
 
-def check_target(path: str, *, try_writing: bool = False) -> None:
+def check_target(path: str, *, try_writing: bool = False) -> tuple[str, str]:
     """Refuse, before any work, an -o path that cannot be written: a folder
     that does not exist (or is a file), a directory, a device, pipe or socket,
     the file stdout or stderr already goes to (`-o /dev/stdout` in a
     redirect would replace the caller's file); with `try_writing`, also a
-    folder where no file can be created."""
+    folder where no file can be created. Returns (the file to replace, its
+    folder): a symbolic link is written through."""
     shown = path
     if os.path.islink(path):
         path = os.path.realpath(path)
@@ -180,7 +181,7 @@ def check_target(path: str, *, try_writing: bool = False) -> None:
     if not os.path.isdir(folder):
         raise OutputError(f"{shown}: folder {folder} does not exist")
     for descriptor, name in ((1, "stdout"), (2, "stderr")):
-        if os.path.isfile(path) and _same_file(descriptor, path):
+        if os.path.isfile(path) and is_open_as(descriptor, path):
             raise UsageError(f"-o {shown} is where {name} already goes; leave out -o (or use -o -) to write to stdout")
     if try_writing:
         try:
@@ -189,9 +190,11 @@ def check_target(path: str, *, try_writing: bool = False) -> None:
             raise OutputError(f"{shown}: cannot write here ({error.strerror})") from None
         os.close(handle)
         os.unlink(probe)
+    return path, folder
 
 
-def _same_file(descriptor: int, path: str) -> bool:
+def is_open_as(descriptor: int, path: str) -> bool:
+    """Whether the open file `descriptor` (stdin 0, stdout 1, stderr 2) is the file at `path`."""
     try:
         open_file, target = os.fstat(descriptor), os.stat(path)
     except OSError:
@@ -209,10 +212,7 @@ def write_atomic(path: str, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it into place, so
     an existing file is either replaced whole or left untouched. A symbolic
     link is written through: its target is replaced, the link stays."""
-    check_target(path)  # again: the folder may have changed while the result was computed
-    if os.path.islink(path):
-        path = os.path.realpath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    path, folder = check_target(path)  # again: the folder may have changed while the result was computed
     try:
         handle, temporary = tempfile.mkstemp(prefix=".convcli-", suffix=".tmp", dir=folder)
     except OSError as error:

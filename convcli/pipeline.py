@@ -51,7 +51,7 @@ def refuse_output_over_input(output_path: Optional[str], specs: list[Optional[st
     if output_path is None or not os.path.exists(output_path):
         return
     for spec in specs:
-        if spec is not None and file_part(spec) == "-" and _stdin_is(output_path):
+        if spec is not None and file_part(spec) == "-" and _stdin_is(output_path):  # `- k.csv -o in.csv < in.csv`
             raise UsageError(f"-o {output_path} would overwrite the input {spec}, which stdin reads from that "
                              "file; choose another output file")
         source = expand_home(file_part(spec)) if spec is not None else ""
@@ -60,12 +60,14 @@ def refuse_output_over_input(output_path: Optional[str], specs: list[Optional[st
 
 
 def _stdin_is(path: str) -> bool:
-    """Whether stdin is redirected from the file at `path` (`convcli conv2d - k.csv -o in.csv < in.csv`)."""
+    """Whether stdin is redirected from the file at `path`."""
+    from .outputs import is_open_as
+
     try:
-        stdin, target = os.fstat(sys.stdin.fileno()), os.stat(path)
+        descriptor = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):  # no real stdin (closed, or replaced by a test)
         return False
-    return (stdin.st_dev, stdin.st_ino) == (target.st_dev, target.st_ino)
+    return is_open_as(descriptor, path)
 
 
 def read_inputs(pairs: list[tuple[str, str]], options: tuple[Optional[str], ...] = ()):
