@@ -203,7 +203,9 @@ class StdoutWriter:
     """What Rich writes to when stdout is not a terminal: `write_stdout`, so
     a closed pipe ends a table as it ends CSV."""
 
-    encoding = "utf-8"
+    @property
+    def encoding(self) -> str:  # what write_stdout encodes with
+        return sys.stdout.encoding or "utf-8"
 
     def write(self, text: str) -> int:
         write_stdout(text)
@@ -289,8 +291,7 @@ def show_trace(worked, trace: TraceRequest, request: OutputRequest) -> None:
             return
     from .trace_text import format_trace
 
-    write_stdout(format_trace(worked, trace.fmt, request.precision))
-    sys.stdout.write("\n" if request.path is None else "")
+    write_stdout(format_trace(worked, trace.fmt, request.precision) + ("\n" if request.path is None else ""))
 
 
 def emit_program(library, operation, x, kernel, options, like, request, trace) -> None:
