@@ -134,7 +134,7 @@ class ConvTrace:
 
     operation: str  # conv2d, correlate2d, im2col_matmul or conv1x1
     plan: Plan  # what the engine computes: input, kernel as applied, pads, boundary, stride, ...
-    kernel_as_given: np.ndarray  # the user's kernel (for conv1x1: the (K, C) weights)
+    kernel_as_given: np.ndarray  # the user's kernel (for conv1x1: the weights, (K, C) or (C,))
     output_shape: tuple[int, ...]  # as the operation returns it
     output_2d: bool
     row_sources: np.ndarray  # for each padded row, the input row it copies (-1: fill)
@@ -359,7 +359,7 @@ def trace_conv1x1(x, weights, *, bias=None, at=None, steps=None) -> ConvTrace:
     x3, weight_matrix, single = conv1x1_operands(x, weights)
     plan = make_plan("correlate2d", x3, weight_matrix[:, :, None, None], bias=bias)
     shape = plan.output_hw if single else plan.output_shape
-    return _build("conv1x1", plan, weight_matrix, shape, single, at, steps)
+    return _build("conv1x1", plan, weight_matrix[0] if single else weight_matrix, shape, single, at, steps)
 
 
 def build_trace(operation: str, x, kernel, **options):

@@ -111,7 +111,8 @@ def sum_equation(label: str, terms, total, target=None) -> Equation:
 
 
 def _shape(shape) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ")"
+    """A shape as numpy prints it: (2, 3), and (2,) for one axis."""
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _padding_words(trace: tr.ConvTrace) -> str:
@@ -265,7 +266,7 @@ def _footer(trace: tr.ConvTrace) -> list:
 def _conv1x1_sections(trace: tr.ConvTrace) -> list[list]:
     weights = trace.kernel_as_applied[:, :, 0, 0]
     header = [
-        Heading(f"conv1x1: input {_shape(trace.input.shape)}, weights {_shape(weights.shape)} "
+        Heading(f"conv1x1: input {_shape(trace.input.shape)}, weights {_shape(trace.kernel_as_given.shape)} "
                 f"-> output {_shape(trace.output_shape)}"),
         Paragraph("A 1x1 convolution takes, at each pixel, the dot product of the depth vector (the "
                   f"{trace.channel_count} channel values at that pixel) with each row of the weights"

@@ -211,6 +211,7 @@ def test_integers_meeting_float32_are_never_rounded_on_the_way_in():
         (lambda: convcli.conv2d(np.ones((2, 3, 3)), np.ones((1, 3, 2, 2))), "expects 3 input channels"),
         (lambda: convcli.conv2d(np.ones((2, 3, 3)), np.ones((2, 2, 2, 2)), bias=[1, 2, 3]), "bias has 3 values but there are 2"),
         (lambda: convcli.conv1x1(np.ones((2, 3, 3)), np.ones((4, 3))), "expect 3 channels, but input (2, 3, 3) has 2"),
+        (lambda: convcli.conv1x1(np.ones((2, 3, 3)), np.ones(3)), "weights (3,) expect 3 channels"),
         (lambda: convcli.conv2d(np.ones((3, 3), complex), np.ones((2, 2))), "complex"),
         (lambda: convcli.conv2d(np.ones((0, 3)), np.ones((2, 2))), "must both be non-empty"),
     ],

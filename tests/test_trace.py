@@ -293,6 +293,9 @@ def test_conv1x1_dot_products():
     assert "The depth vector at (0, 1) is x[:, 0, 1] = [2, 6]." in text
     with_bias = to_text(tr.trace_conv1x1([[[1]], [[5]]], [1, 10], bias=[2]))
     assert "[1, 5] · [1, 10] + 2 = 1*1 + 5*10 + 2 = 53" in with_bias
+    # (C,) weights are named as given, as the API and numpy name them, not as one (1, C) row
+    assert with_bias.startswith("conv1x1: input (2, 1, 1), weights (2,) -> output (1, 1)")
+    assert to_text(trace).startswith("conv1x1: input (2, 1, 2), weights (2, 2) -> output (2, 1, 2)")
 
 
 # --- choosing what to trace ---------------------------------------------------------------------

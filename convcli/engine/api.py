@@ -157,6 +157,7 @@ def conv1x1_operands(x, weights):
     """Validated conv1x1 operands: x as (C, H, W), weights as (K, C), and
     whether the weights were one (C,) row (the result is then 2-D)."""
     weights = numeric.as_numeric_array(weights, "weights")
+    given = weights.shape  # for messages: (C,) weights are used as one (1, C) row
     single = weights.ndim == 1
     if weights.ndim == 4:
         if weights.shape[2:] != (1, 1):
@@ -173,7 +174,7 @@ def conv1x1_operands(x, weights):
         raise ShapeError(f"conv1x1 input has shape {x.shape}; expected a non-empty (C, H, W) or (H, W)")
     if weights.shape[1] != x.shape[0]:
         raise ShapeError(
-            f"conv1x1 weights {weights.shape} expect {weights.shape[1]} channels, but input {x.shape} has {x.shape[0]}"
+            f"conv1x1 weights {given} expect {weights.shape[1]} channels, but input {x.shape} has {x.shape[0]}"
         )
     return x, weights, single
 
