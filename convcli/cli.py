@@ -20,6 +20,8 @@ from .pipeline import (
     choice,
     console,
     emit,
+    exact_numbers,
+    exact_operands,
     guarded,
     inexact,
     input_names,
@@ -66,7 +68,7 @@ TraceOpt = Annotated[bool, typer.Option("--trace", help="Show the worked steps (
 AtOpt = Annotated[Optional[str], typer.Option("--at", help="Trace output position ROW,COL only (0-based, like numpy). Implies --trace.", show_default=False)]
 StepsOpt = Annotated[Optional[int], typer.Option("--steps", help="Trace the first N output positions. Implies --trace.", show_default=False)]
 TraceFormatOpt = Annotated[Optional[str], typer.Option("--trace-format", help="text (default), markdown or latex. Implies --trace.", show_default=False)]
-ExactOpt = Annotated[bool, typer.Option("--exact", help="Keep fractions such as 1/9 exact in the result (41/9, not 4.555...); traces are always exact.")]
+ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact results: fractions stay fractions (41/9, not 4.555...) and decimals count as the fractions they spell (0.1 is 1/10).")]
 LikeOpt = Annotated[Optional[str], typer.Option("--like", help="Pad and align as scipy (default), numpy, matlab, torch or tf do (see `convcli conventions`).", show_default=False)]
 EmitCodeOpt = Annotated[Optional[str], typer.Option("--emit-code", help="Print a program computing this result in scipy, numpy, torch, tf or matlab, instead of the result.", show_default=False)]
 MethodOpt = Annotated[str, typer.Option("--method", help="auto (the fastest exact method), direct, fft or gemm; all give the same answer.")]
@@ -151,6 +153,8 @@ def conv1x1_command(
     pairs = [(input, "input"), (weights, "weights")]
     x, weight_matrix = read_inputs(pairs, (bias,))
     bias_vector = read_vector(bias, "bias")
+    if exact:
+        x, weight_matrix, bias_vector = exact_numbers(x), exact_numbers(weight_matrix), exact_numbers(bias_vector)
     worked = worked_steps("conv1x1", x, weight_matrix, {"bias": bias_vector}, trace_request)
     if exact:
         result = engine.conv1x1(x, weight_matrix, bias=bias_vector)
@@ -185,7 +189,9 @@ def compare_command(
     x, kernel_array, options, warn = read_operands(input, kernel, padding=padding, boundary=boundary,
                                                    fill_value=fill_value, stride=stride, dilation=dilation,
                                                    groups=groups, bias=bias)
-    if not exact:
+    if exact:
+        x, kernel_array, options = exact_operands(x, kernel_array, options)
+    else:
         x, kernel_array = inexact(x), inexact(kernel_array)
         options.update(fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     comparison = compare(x, kernel_array, **options, like=like)

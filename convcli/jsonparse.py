@@ -8,6 +8,7 @@ measured with a byte scan before :func:`json.loads` runs, so a hostile
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 
@@ -168,7 +169,12 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
             trail.pop()
 
     visit(value, 0)
-    if any_float:
+    if any_float and any_fraction and all(math.isfinite(v) for v in leaves if type(v) is float):
+        # decimals beside fractions: all exact (0.5 as 1/2), as textparse keeps them
+        from fractions import Fraction
+
+        flat = object_array([Fraction(repr(v)) if type(v) is float else v for v in leaves])
+    elif any_float:
         try:
             flat = np.array(leaves, dtype=np.float64)
         except OverflowError:

@@ -241,11 +241,48 @@ def inexact(value):
     import numpy as np
 
     if isinstance(value, Fraction):
-        return float(value) if value.denominator != 1 else int(value)
+        return _float(value) if value.denominator != 1 else int(value)
     if isinstance(value, np.ndarray) and value.dtype == object:
         if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
-            return value.astype(np.float64)
+            return np.array([_float(v) for v in value.flat], dtype=np.float64).reshape(value.shape)
     return value
+
+
+def exact_operands(x, kernel, options: dict):
+    """`exact_numbers` applied to the input, the kernel, the fill value and the bias."""
+    return exact_numbers(x), exact_numbers(kernel), dict(options, fill_value=exact_numbers(options["fill_value"]),
+                                                         bias=exact_numbers(options["bias"]))
+
+
+def _float(value) -> float:
+    """float(value), or an infinity for a fraction beyond the float range (as float("1e400") is)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+def exact_numbers(value):
+    """With --exact: each finite float becomes the fraction its shortest decimal
+    form spells (0.1 is 1/10, as typed), so decimals compute exactly beside
+    integers and fractions. An array holding NaN or infinity, which no fraction
+    is, stays as it is (and the warning about them says so)."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    if isinstance(value, (float, np.floating)):
+        return Fraction(str(value)) if np.isfinite(value) else value
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fO":
+        return value
+    floats = [v for v in value.flat if isinstance(v, (float, np.floating))] if value.dtype == object else value
+    if len(floats) == 0 or not np.isfinite(np.asarray(floats, dtype=np.float64)).all():
+        return value
+    # str of a numpy float is its shortest round-trip form: '0.1' for float32 too
+    items = [Fraction(str(v)) if isinstance(v, (float, np.floating)) else v for v in value.flat]
+    converted = np.empty(value.size, dtype=object)
+    converted[:] = items
+    return converted.reshape(value.shape)
 
 
 def rich_wanted(no_color: bool) -> bool:
@@ -347,6 +384,8 @@ def run_operation(
 
         options["padding"] = engine_padding(like, operation, padding, x.shape, kernel.shape, stride=stride,
                                             dilation=dilation, boundary=boundary)
+    if exact:
+        x, kernel, options = exact_operands(x, kernel, options)
     worked = worked_steps(operation, x, kernel, options, trace)
     computed = options if exact else dict(options, fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     function = getattr(engine, operation)

@@ -263,7 +263,14 @@ def classify_number(field: str, digit_limit: int = 0) -> str:
 def _convert(tokens: list[str], kinds: set[str]) -> np.ndarray:
     """Flat array from valid tokens: float64, Fraction objects, int64 or int objects."""
     if "float" in kinds:
-        return np.array([_fraction_to_float(t) if "/" in t else float(t) for t in tokens], dtype=np.float64)
+        values = np.array([_fraction_to_float(t) if "/" in t else float(t) for t in tokens], dtype=np.float64)
+        if "frac" in kinds and np.isfinite(values).all():
+            # decimals beside fractions: keep both exact (0.5 as 1/2), so that
+            # --exact and traces still see 1/9; without --exact they compute as these floats
+            from fractions import Fraction
+
+            return object_array([Fraction(t) for t in tokens])
+        return values
     if "frac" in kinds:
         from fractions import Fraction
 

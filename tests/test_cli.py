@@ -369,6 +369,30 @@ def test_named_kernel_as_kernel(capsys):
     assert (code, out) == (0, "38/9\n")
 
 
+def test_exact_reads_decimals_as_the_fractions_they_spell(capsys, tmp_path):
+    # (0.5 + 1 + ... + 8) / 9 = 73/18; without --exact, floats
+    assert run(capsys, "conv2d", "0.5 1 2; 3 4 5; 6 7 8", "box3", "--exact", "--format", "csv") == (0, "73/18\n", "")
+    assert run(capsys, "conv2d", "0.5 1 2; 3 4 5; 6 7 8", "box3", "--format", "csv") == (0, "4.055555555555555\n", "")
+    assert run(capsys, "correlate2d", "0.1 0.2", "1 1", "--exact", "--format", "csv") == (0, "3/10\n", "")
+    # a fraction typed beside a decimal stays a fraction, in the trace too
+    code, out, _ = run(capsys, "correlate2d", "1/9 0.5", "1 1", "--exact", "--trace", "--format", "csv")
+    assert code == 0 and "(1/9)*1 + (1/2)*1 = 1/9 + 1/2 = 11/18" in out and out.endswith("11/18\n")
+    # the fill value, the bias, conv1x1 and compare too
+    assert run(capsys, "correlate2d", "1", "1", "--padding", "1", "--fill-value", "0.25", "--bias", "0.5", "--exact",
+               "--format", "csv") == (0, "3/4,3/4,3/4\n3/4,3/2,3/4\n3/4,3/4,3/4\n", "")
+    assert run(capsys, "conv1x1", "[[[1]], [[2]]]", "[0.5, 0.25]", "--exact", "--format", "csv") == (0, "1\n", "")
+    code, out, _ = run(capsys, "compare", "0.5 0.25", "1", "--exact")
+    assert code == 0 and "1/2" in out and "1/4" in out
+    # NaN has no exact value: the work stays float, and the warning says so
+    code, out, err = run(capsys, "correlate2d", "0.1 nan", "1 1", "--exact", "--format", "csv")
+    assert (code, out) == (0, "nan\n") and "NaN" in err
+
+
+def test_fractions_too_large_for_a_float_become_infinite_without_exact(capsys):
+    code, out, err = run(capsys, "conv2d", "1" + "0" * 400 + "/3 1/2", "1", "--format", "csv")
+    assert (code, out) == (0, "inf,0.5\n") and err.startswith("Warning:")
+
+
 def test_debug_shows_the_traceback(capsys):
     with pytest.raises(Exception) as raised:
         main(["conv2d", "1 2; 3 4", "1 2 3", "--debug"])

@@ -205,8 +205,14 @@ def test_fractions_with_integers_are_all_fractions():
     assert got.tolist() == [[Fraction(1, 2), Fraction(3)]]
 
 
-def test_fractions_with_decimals_are_floats():
-    same(read_array("1/4 0.5 +3/4"), [[0.25, 0.5, 0.75]], np.float64)
+def test_fractions_with_decimals_stay_exact():
+    # 0.5 is exactly 1/2, so --exact and traces still see 1/9 beside it; without
+    # --exact the operation computes in floats (pipeline.inexact)
+    same(read_array("1/9 0.5 +3/4 2.5e-1"), [[Fraction(1, 9), Fraction(1, 2), Fraction(3, 4), Fraction(1, 4)]], object)
+    assert read_array('[["1/9", 0.5, 2]]').tolist() == [[Fraction(1, 9), Fraction(1, 2), 2]]
+    # NaN and infinity are no fraction: then everything is a float, as before
+    mixed = read_array("1/4 0.5 nan")
+    assert mixed.dtype == np.float64 and mixed[0, :2].tolist() == [0.25, 0.5] and np.isnan(mixed[0, 2])
 
 
 def test_fraction_with_zero_denominator():
