@@ -95,3 +95,31 @@ def test_readme_command_runs_as_shown(command, expected, excerpts, stdin_file, t
         assert captured.out == "" and (tmp_path / args[args.index("-o") + 1]).stat().st_size > 0
     else:
         assert captured.out.strip()
+
+
+def test_readme_python_block_runs_and_gives_its_comments():
+    """The "From Python" block pastes into python as written (every name defined), and each
+    line commented with a value or a shape gives it."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as readme:
+        (block,) = re.findall(r"```python\n(.*?)```", readme.read(), flags=re.S)
+    import numpy as np
+
+    namespace: dict = {}
+    checked = 0
+    for line in block.splitlines():
+        code, _, comment = line.partition("  #")
+        if not code.strip():
+            continue
+        if not comment:
+            exec(code, namespace)
+            continue
+        value = eval(code, namespace)
+        shape = re.search(r"\((\d+(?:, \d+)*)\)", comment)
+        if comment.strip().startswith("array("):
+            assert repr(value) == comment.strip()
+        elif isinstance(value, np.ndarray):
+            assert shape and value.shape == tuple(int(n) for n in shape.group(1).split(", ")), (code, value.shape)
+        else:
+            assert repr(value) == comment.strip(), (code, value)
+        checked += 1
+    assert checked == 4
