@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from .errors import ConvcliError, UsageError
+from .errors import ConvcliError, InputError, UsageError
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
 TRACE_FORMATS = ("text", "markdown", "latex")
@@ -130,8 +130,8 @@ def read_number(text: str, role: str):
     from .inputs import read_array
 
     values = read_array(text, role=role).reshape(-1)
-    if values.size != 1:
-        raise UsageError(f"{role} must be one number, got {text!r}")
+    if values.size != 1:  # bad data, as a bias of the wrong length is: the text may be a file's name
+        raise InputError(f"{role} must be one number, got {text!r}")
     return values[0]
 
 
