@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as tr
+from .engine.gemm import BAND_BYTES
 from .outputs import format_number
 from .trace_grids import exact_scalar
 from .trace_im2col import Im2colTrace
@@ -135,7 +136,9 @@ def _geometry_paragraphs(trace: tr.ConvTrace) -> list:
         notes.append(f"dilation {trace.dilation[0]},{trace.dilation[1]}: the kernel's taps are "
                      f"{trace.dilation[0]} rows and {trace.dilation[1]} columns apart.")
     if trace.groups > 1:
-        notes.append(f"groups {trace.groups}: each filter reads only the input channels of its group.")
+        implied = " (a 2-D kernel on a multi-channel input filters each channel on its own)" \
+            if trace.kernel_as_given.ndim == 2 else ""
+        notes.append(f"groups {trace.groups}{implied}: each filter reads only the input channels of its group.")
     if any(trace.pads):
         notes.append("Padding cells are marked in the grids; each step lists where their values came from.")
     return [Paragraph(" ".join(notes))] if notes else []
@@ -303,22 +306,30 @@ def _conv1x1_sections(trace: tr.ConvTrace) -> list[list]:
 def _im2col_sections(trace: Im2colTrace) -> list[list]:
     conv = trace.conv
     rows, columns = trace.x_col_shape
-    kh, kw = conv.kernel_as_applied.shape[2:]
+    filters, per_group, kh, kw = conv.kernel_as_applied.shape
+    groups = conv.groups
     header = [
         Heading(f"im2col-matmul: input {_shape(conv.input.shape[1:] if conv.output_2d else conv.input.shape)}, "
                 f"kernel {_shape(conv.kernel_as_given.shape)}, {_padding_words(conv)} -> output {_shape(conv.output_shape)}"),
         Paragraph(f"im2col lays every receptive field out as one column of X_col: {rows} rows (one per "
                   f"{'channel and ' if conv.channel_count > 1 else ''}kernel tap (i,j)) by {columns} columns (one per "
-                  "output position). The kernel becomes W_row, one row per filter. Then one matrix product, "
-                  "W_row @ X_col, gives every output cell at once: this is correlate2d, with no flip."),
+                  "output position). The kernel becomes W_row, one row per filter. "
+                  + ("Then one matrix product, W_row @ X_col, gives every output cell at once: this is correlate2d, "
+                     "with no flip." if groups == 1 else
+                     f"With {groups} groups, a filter reads only its group's {per_group} channel(s), so W_row has "
+                     f"{per_group * kh * kw} columns (the taps of one group's channels, numbered within the group) "
+                     f"and there is one product per group: group g's rows of W_row times the {per_group * kh * kw} "
+                     "rows of X_col that hold group g's channels. Stacked, they give every output cell: this is "
+                     "correlate2d, with no flip.")),
         *_geometry_paragraphs(conv),
         Grids((trace.x_col,)),
         Grids((trace.w_row,)),
         Paragraph(f"X_col holds {rows} x {columns} = {rows * columns} numbers of {trace.itemsize} bytes: "
                   f"{tr.human_bytes(trace.x_col_bytes)}"
                   + (" (pointers to exact Python numbers, which take more)." if conv.input.dtype == object else ".")
-                  + (" The engine builds it a band of output rows at a time, at most about 256 MiB each."
-                     if trace.x_col_bytes > 256 * 2**20 else "")),
+                  + (f" The engine builds it a band of output rows at a time, about "
+                     f"{tr.human_bytes(BAND_BYTES)} each, so memory stays bounded."
+                     if trace.x_col_bytes > BAND_BYTES else "")),
     ]
     sections = [header]
     out_w = conv.output_hw[1]
@@ -330,6 +341,10 @@ def _im2col_sections(trace: Im2colTrace) -> list[list]:
         equations = []
         for cell in step.cells:
             label = f"row {cell.filter} of W_row times column {column} of X_col"
+            if groups > 1:
+                group = cell.filter // (filters // groups)
+                label += (f" (its rows for group {group}: channels {group * per_group} to {(group + 1) * per_group - 1})"
+                          if per_group > 1 else f" (its rows for group {group}: channel {group})")
             target = (cell.filter if not conv.output_2d else None, r, c)
             equations.append(sum_equation(label, cell.terms, cell.depth_sum,
                                            None if cell.bias is not None else target))
@@ -337,12 +352,12 @@ def _im2col_sections(trace: Im2colTrace) -> list[list]:
                 equations.append(Equation("plus bias", ((cell.depth_sum, cell.bias), (cell.value,)), target))
         blocks.append(Equations(tuple(equations)))
         sections.append(blocks)
-    filters = conv.filter_count
     reshape = [
         Heading("The reshape"),
         Paragraph(f"W_row @ X_col is {filters} x {columns}. Column j is output position (j // {out_w}, j % {out_w}), "
                   f"so each row reshapes, row-major, to {conv.output_hw[0]} x {out_w}"
-                  + (", and the bias of its filter is added." if conv.bias is not None else ".")),
+                  + (", and the bias of its filter is added (shown for filter 0)." if conv.bias is not None
+                     else ".")),
         Grids((trace.product, trace.reshaped)),
     ]
     sections.append(reshape + _footer(conv))

@@ -27,7 +27,7 @@ class Im2colTrace:
     x_col: Grid
     w_row: Grid
     product: Grid  # W_row @ X_col at the shown columns, before the bias
-    reshaped: Grid  # the product reshaped to the output, first traced filter
+    reshaped: Grid  # filter 0's row of the product reshaped to the output, plus its bias
 
     @property
     def x_col_bytes(self) -> int:
@@ -107,9 +107,12 @@ def trace_im2col(x, kernel, *, padding="valid", boundary="fill", fill_value=0, s
         tuple(tuple(GridCell(None, "ellipsis") if k is None or j is None else GridCell(known[(k, j)], "output")
                     for j in shown_columns) for k in product_filters),
     )
+    # filter 0's row reshaped to the output, with its bias added: the result's values
+    bias = 0 if conv.bias is None else exact_scalar(conv.bias[0])
     reshaped = output_grid_from(
-        "reshaped", conv.output_hw, conv.steps[0].position,
-        {divmod(j, out_w): v for (k, j), v in known.items() if k == 0}, cap=OUTPUT_CAP, mark=False,
+        ("reshaped" if conv.bias is None else "reshaped, plus the bias") + (", filter 0" if filters > 1 else ""),
+        conv.output_hw, conv.steps[0].position,
+        {divmod(j, out_w): v + bias for (k, j), v in known.items() if k == 0}, cap=OUTPUT_CAP, mark=False,
     )
     itemsize = 8 if conv.input.dtype == object else conv.input.dtype.itemsize
     return Im2colTrace(conv, (rows, columns), itemsize, x_col, w_row, product, reshaped)

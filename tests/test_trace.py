@@ -281,8 +281,28 @@ def test_im2col_memory_is_reported_without_building_x_col():
     assert trace.x_col_shape == (961, 2018 * 2018)
     assert trace.x_col_bytes == 961 * 2018 * 2018 * 8
     text = to_text(trace)
-    assert "29.2 GiB" in text and "a band of output rows at a time" in text
+    assert "29.2 GiB" in text and "a band of output rows at a time, about 4.0 MiB each" in text
     assert len(text.splitlines()) < 120
+
+
+def test_im2col_reshape_adds_the_bias_the_text_says_it_adds():
+    text = to_text(trace_im2col([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 2], [3, 4]], bias=[100]))
+    assert "and the bias of its filter is added (shown for filter 0)" in text
+    # the product before the bias, then the reshaped result with it: what the operation returns
+    assert "filter 0     37     47     67     77      0  137  147" in text and "1  167  177" in text
+
+
+def test_im2col_with_groups_says_one_product_per_group():
+    x = [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [1, 1, 1]]]
+    w = [[[[1, 2], [3, 4]]], [[[0, 1], [1, 0]]]]
+    text = to_text(trace_im2col(x, w, groups=2))
+    assert "one matrix product, W_row @ X_col" not in text  # W_row (2x4) @ X_col (8x2) is undefined
+    assert "there is one product per group: group g's rows of W_row times the 4 rows of X_col" in text
+    assert "row 1 of W_row times column 0 of X_col (its rows for group 1: channel 1): 7*0 + 8*1 + 1*1 + 1*0" in text
+    assert "reshaped, filter 0" in text
+    # a 2-D kernel on two channels is groups=2 without --groups: the trace says where that came from
+    implied = to_text(trace_im2col(x, [[1, 2], [3, 4]]))
+    assert "groups 2 (a 2-D kernel on a multi-channel input filters each channel on its own)" in implied
 
 
 def test_conv1x1_dot_products():
