@@ -229,11 +229,11 @@ def resolve_pads(library: str, operation: str, padding, input_hw, kernel_hw, str
     return rows + cols
 
 
-def check_tf_atrous(library: str, stride, dilation) -> None:
+def check_tf_atrous(library: str, stride, dilation, option: str = "--like") -> None:
     stride, dilation = parse_pair(stride, "stride"), parse_pair(dilation, "dilation")
     if library == "tf" and max(stride) > 1 and max(dilation) > 1:
         raise UsageError(
-            f"--like tf: TensorFlow does not stride a dilated convolution (stride {stride}, dilation {dilation}); "
+            f"{option} tf: TensorFlow does not stride a dilated convolution (stride {stride}, dilation {dilation}); "
             "tf.nn.convolution: output striding is not supported for atrous convolutions"
         )
 

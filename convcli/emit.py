@@ -112,6 +112,11 @@ class Problem:
     def bias(self):
         return None if self.plan.bias is None else np.asarray(self.plan.bias)
 
+    @property
+    def plus_bias(self) -> str:
+        """What a "the same as <one-liner>" comment adds when the program adds a bias."""
+        return "" if self.plan.bias is None else " + bias"
+
     def pads_comment(self, prefix: str) -> str:
         top, bottom, left, right = self.pads
         rule = f"filled with {self.fill}" if self.boundary == "fill" else f"filled by the {self.boundary} rule"
@@ -243,7 +248,7 @@ def own_mode_note(p: Problem, library: str, call: str) -> list[str]:
     except UsageError:
         return []
     if own == tuple(p.pads):
-        return [f"# {call}"] if call else []
+        return [f"# {call}{p.plus_bias}"] if call else []
     top, bottom, left, right = own
     return [f"# {library}'s own {p.word!r} would pad {top} above, {bottom} below, {left} left, {right} right here; "
             f"add --like {library} for that"]

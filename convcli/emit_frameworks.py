@@ -108,7 +108,7 @@ def _tf(p: Problem) -> str:
     if p.plan.groups > 1 and not p.depthwise:
         raise UsageError(f"--emit-code tf: grouped convolution (groups={p.plan.groups}) is not emitted for tf; "
                          "use --emit-code torch")
-    check_tf_atrous("tf", p.stride, p.dilation)
+    check_tf_atrous("tf", p.stride, p.dilation, option="--emit-code")
     check_pad_limits("tf", p.boundary, p.pads, p.plan.x.shape[1:], "--emit-code tf")
     exact_in_float64(p, "tf")
     dtype = "tf.float32" if p.float32 else "tf.float64"
@@ -146,9 +146,15 @@ def _tf(p: Problem) -> str:
         lines += [
             "nhwc = tf.transpose(padded, [1, 2, 0])[None]",
             f"filters = tf.tile(kernel[:, :, None, None], [1, 1, {channels}, 1])  # the same kernel on each channel",
-            f"result = tf.nn.depthwise_conv2d(nhwc, filters, strides=[1, {p.stride[0]}, {p.stride[1]}, 1], "
-            f'padding="VALID", dilations={p.dilation})[0]',
         ]
+        if p.stride[0] == p.stride[1]:
+            lines.append(f"result = tf.nn.depthwise_conv2d(nhwc, filters, strides=[1, {p.stride[0]}, {p.stride[1]}, 1], "
+                         f'padding="VALID", dilations={p.dilation})[0]')
+        else:  # TF's depthwise kernels refuse unequal strides
+            lines += [f"# depthwise_conv2d takes only equal strides: stride 1, then rows ::{p.stride[0]} "
+                      f"and columns ::{p.stride[1]}",
+                      f'result = tf.nn.depthwise_conv2d(nhwc, filters, strides=[1, 1, 1, 1], padding="VALID", '
+                      f"dilations={p.dilation})[0, ::{p.stride[0]}, ::{p.stride[1]}]"]
     else:
         lines += [
             "nhwc = tf.transpose(padded, [1, 2, 0])[None]",
@@ -262,7 +268,7 @@ def _matlab(p: Problem) -> str:
                                                            p.kernel2d.shape[a]))
         call = f"conv2(A, B, '{p.word}')" if p.flip else f"filter2(B, A, '{p.word}')"
         if own == tuple(p.pads):
-            lines.append(f"% the same as {call}")
+            lines.append(f"% the same as {call}{p.plus_bias}")
         else:
             lines.append(f"% MATLAB's own {call} would pad {own[0]} above, {own[1]} below, {own[2]} left, "
                          f"{own[3]} right; add --like matlab for that")

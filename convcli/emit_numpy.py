@@ -106,7 +106,7 @@ def _numpy_1d(p: Problem) -> str:
         own = numpy_pads(p.word, p.flip, p.x.shape[1], p.kernel2d.shape[1])
         function = "np.convolve" if p.flip else "np.correlate"
         if own == tuple(p.pads[2:]):
-            lines.append(f'# the same as {function}(x, kernel, mode="{p.word}")')
+            lines.append(f'# the same as {function}(x, kernel, mode="{p.word}"){p.plus_bias}')
         else:
             lines.append(f"# numpy's own {function} mode={p.word!r} would pad {own[0]} before, {own[1]} after; "
                          "add --like numpy for that")

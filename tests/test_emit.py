@@ -60,6 +60,7 @@ CASES_CHANNELS = [
      "multi-channel conv, stride"),
     (["conv2d", FOUR_CHANNELS, GROUPED, "--padding", "same", "--groups", "2", "--boundary", "wrap"], "groups"),
     (["correlate2d", TWO_CHANNELS, "1 0; 0 -1", "--padding", "full", "--dilation", "2"], "one kernel per channel"),
+    (["correlate2d", TWO_CHANNELS, "1 2; 0 -1", "--stride", "1,2", "--bias", "4 -1"], "one kernel per channel, unequal strides"),
     (["im2col-matmul", TWO_CHANNELS, THREE_FILTERS, "--padding", "same", "--like", "torch", "--bias", "1 2 3"],
      "im2col, channels"),
 ]
@@ -207,7 +208,10 @@ def test_the_one_liner_a_comment_promises_gives_the_same_numbers(capsys):
     for args, library in [(CASES_2D[0][0], "scipy"), (CASES_2D[3][0], "numpy"),
                           (["correlate2d", SIX_BY_SIX, "1 2 3; 4 5 6; 7 8 9", "-p", "same", "-b", "symm"], "scipy"),
                           (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-p", "full", "-b", "wrap"], "scipy"),
-                          (["conv2d", ROW, "1 10", "--padding", "same", "--like", "numpy"], "numpy")]:
+                          (["conv2d", ROW, "1 10", "--padding", "same", "--like", "numpy"], "numpy"),
+                          # with a bias, the promise says "+ bias" and keeps it
+                          (["conv2d", "1 2 3; 4 5 6", "1 2; 3 4", "-p", "same", "--bias", "10"], "scipy"),
+                          (["correlate2d", ROW, "1 10", "-p", "same", "--like", "numpy", "--bias", "-3"], "numpy")]:
         program = emitted(capsys, args, library)
         promise = re.search(r"# the same as (.*)", program)
         assert promise, program
@@ -309,7 +313,7 @@ def test_emitted_matlab_program_for_channels(capsys):
         (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-p", "same", "-b", "reflect"], "matlab",
          "--emit-code matlab: MATLAB's padarray has no 'reflect'"),
         (["conv2d", FOUR_CHANNELS, GROUPED, "--groups", "2"], "tf", "--emit-code tf: grouped convolution (groups=2)"),
-        (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-s", "2", "-d", "2"], "tf", "--like tf: TensorFlow does not stride"),
+        (["conv2d", SIX_BY_SIX, "1 2; 3 4", "-s", "2", "-d", "2"], "tf", "--emit-code tf: TensorFlow does not stride"),
         (["conv2d", "1 2 3", "1 2", "-p", "9", "-b", "reflect"], "torch",
          "--emit-code torch: torch needs reflect pads smaller than the input"),
         (["conv2d", SIX_BY_SIX, "1 2", "--format", "csv"], "numpy", "--emit-code prints a program"),
@@ -446,6 +450,8 @@ class nn:
     @staticmethod
     def depthwise_conv2d(input, filter, strides, padding, dilations=None):
         assert padding == "VALID" and strides[0] == strides[3] == 1
+        # TF: "Current implementation only supports equal length strides in the row and column dimensions."
+        assert strides[1] == strides[2], "depthwise_conv2d needs equal strides"
         x, w = np.asarray(input), np.asarray(filter)
         assert w.shape[2] == x.shape[3] and w.shape[3] == 1
         return _tensor(sum(window * w[i, j, :, 0] for i, j, window in
