@@ -297,7 +297,8 @@ def describe() -> str:
     lines += [
         "",
         "'full' pads e-1 on both sides everywhere ('full' has no torch or tf spelling: it is padding=e-1);",
-        "'valid' pads nothing, except numpy, which swaps a kernel longer than its input.",
+        "'valid' pads nothing. numpy swaps a kernel longer than its input (--like numpy too); scipy.signal",
+        "swaps one larger in every axis, which convcli refuses rather than silently follow.",
         "Worked: [1 2 3 4 5 6] with kernel [1 10], padding same:",
         "",
     ]

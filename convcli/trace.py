@@ -278,7 +278,8 @@ def cell_step(trace_parts: dict, filter_index: int, position) -> CellStep:
                 value, source = cell(channel, row, col)
                 tap = exact_scalar(weight[filter_index, local, i, j])
                 terms.append(Term(channel, (row, col), (i, j), value, tap, value * tap, source))
-        # floats: add in the engine's (and scipy's) order, so the sum shown is the result's value
+        # floats: add in scipy's direct order (the last tap first for conv2d), so the sum shown is
+        # scipy's value; the engine's faster methods add in other orders (the footer says so)
         products = [t.product for t in terms]
         if trace_parts["last_tap_first"]:
             products.reverse()

@@ -262,7 +262,11 @@ def _footer(trace: tr.ConvTrace) -> list:
     if trace.selection.note():
         notes.append(trace.selection.note())
     if len(trace.filters) < trace.filter_count:
-        notes.append(f"Filters {len(trace.filters)} to {trace.filter_count - 1} are not traced.")
+        word = "Output channels" if trace.operation == "conv1x1" else "Filters"
+        notes.append(f"{word} {len(trace.filters)} to {trace.filter_count - 1} are not traced.")
+    if trace.input.dtype.kind == "f":
+        notes.append("The sums above add left to right, as written; the result may come from a faster method "
+                     "that adds in another order, so its floats can differ in the last digits.")
     return [Paragraph(" ".join(notes))] if notes else []
 
 
@@ -272,7 +276,8 @@ def _conv1x1_sections(trace: tr.ConvTrace) -> list[list]:
         Heading(f"conv1x1: input {_shape(trace.input.shape)}, weights {_shape(trace.kernel_as_given.shape)} "
                 f"-> output {_shape(trace.output_shape)}"),
         Paragraph("A 1x1 convolution takes, at each pixel, the dot product of the depth vector (the "
-                  f"{trace.channel_count} channel values at that pixel) with each row of the weights"
+                  + (f"{trace.channel_count} channel values" if trace.channel_count > 1 else "one channel value")
+                  + " at that pixel) with each row of the weights"
                   + (", plus the bias." if trace.bias is not None else ".")),
         Grids((tr.matrix_grid(weights, "weights (one row per output channel)"),)),
     ]

@@ -285,6 +285,19 @@ def test_im2col_memory_is_reported_without_building_x_col():
     assert len(text.splitlines()) < 120
 
 
+def test_float_traces_say_the_result_may_add_in_another_order():
+    # the trace adds 0.2*0.5 + ... left to right and gets 0.87; BLAS gives 0.8700000000000001
+    text = to_text(tr.build_trace("conv2d", [[0.2, 0, -0.5, -0.4, -0.9]], [[-0.8, -0.9, -0.6, 0.5]]))
+    assert "so its floats can differ in the last digits" in text
+    assert "differ in the last digits" not in to_text(tr.build_trace("conv2d", [[2, 0, -5, -4, -9]], [[-8, -9, -6, 5]]))
+
+
+def test_conv1x1_wording_for_one_channel_and_untraced_output_channels():
+    text = to_text(tr.trace_conv1x1([[1, 2], [3, 4]], [[5]] * 10))
+    assert "the dot product of the depth vector (the one channel value at that pixel)" in text
+    assert "Output channels 8 to 9 are not traced." in text
+
+
 def test_im2col_reshape_adds_the_bias_the_text_says_it_adds():
     text = to_text(trace_im2col([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 2], [3, 4]], bias=[100]))
     assert "and the bias of its filter is added (shown for filter 0)" in text
