@@ -72,13 +72,30 @@ def axis_window(length: int, first: int, last: int, cap: int, margin: int = 1) -
     return tuple(([None] if core[0] != 0 else []) + core + ([None] if core[-1] != length - 1 else []))
 
 
+def field_window(length: int, taps, cap: int) -> tuple[int | None, ...]:
+    """Indices along one axis that show every tap of a receptive field: the
+    field and a margin when they fit in `cap`, else each tap with the gaps
+    between them elided (a dilated kernel), else the field's two ends."""
+    taps = sorted(set(taps))
+    first, last = taps[0], taps[-1]
+    for margin in (1, 0):
+        if length <= cap or last - first + 1 + 2 * margin <= cap:
+            return axis_window(length, first, last, cap, margin)
+    if len(taps) > cap:  # more taps than fit in the window
+        return axis_window(length, first, last, cap, margin=0)
+    shown: list[int | None] = []
+    for tap in taps:
+        if shown and tap > shown[-1] + 1:
+            shown.append(None)
+        shown.append(tap)
+    return tuple(([None] if first != 0 else []) + shown + ([None] if last != length - 1 else []))
+
+
 def receptive_field_grid(trace, step, channel: int, cap: int = GRID_CAP) -> Grid:
     """The (padded) input of `channel` around the receptive field of `step`."""
     top, left = trace.pads[0], trace.pads[2]
-    padded_rows = [r + top for r in step.rows]
-    padded_cols = [c + left for c in step.cols]
-    rows = axis_window(trace.padded_hw[0], min(padded_rows), max(padded_rows), cap)
-    cols = axis_window(trace.padded_hw[1], min(padded_cols), max(padded_cols), cap)
+    rows = field_window(trace.padded_hw[0], [r + top for r in step.rows], cap)
+    cols = field_window(trace.padded_hw[1], [c + left for c in step.cols], cap)
     field = {(r, c) for r in step.rows for c in step.cols}
     cells = []
     for padded_row in rows:
