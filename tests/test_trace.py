@@ -622,5 +622,5 @@ def test_a_dilated_field_shows_every_tap_in_the_input_window():
     assert field_window(20, [1, 7, 13], 9) == (None, 1, None, 7, None, 13, None)
     assert {4, 5, 6, 7, 8} <= set(field_window(20, [5, 6, 7], 9))  # a small field keeps its margin
     x = np.arange(144).reshape(12, 12) % 10
-    text = to_text(tr.build_trace("correlate2d", x, np.ones((3, 3), dtype=int), dilation=4, at="0,0"))
+    text = to_text(tr.build_trace("correlate2d", x, np.ones((3, 3), dtype=int), dilation=4, at=(0, 0)))
     assert "  4  [8]  9   0   1  [2]  3   4   5  [6] ..." in text  # the centre row and tap are drawn
