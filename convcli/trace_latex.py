@@ -65,8 +65,10 @@ def item(thing, precision=None) -> str:
 
 
 def _stage(items, precision) -> str:
-    """Terms joined by +, broken into lines of TERMS_PER_LINE."""
-    parts = [item(i, precision) for i in items]
+    """Terms joined by +, broken into lines of TERMS_PER_LINE; a negative number
+    is bracketed only where it follows a +."""
+    parts = [number(i, precision) if n == 0 and not isinstance(i, (Product, Dot, Elided)) else item(i, precision)
+             for n, i in enumerate(items)]
     lines = [" + ".join(parts[i : i + TERMS_PER_LINE]) for i in range(0, len(parts), TERMS_PER_LINE)]
     return " \\\\\n  &\\quad + ".join(lines)
 
@@ -121,8 +123,18 @@ def grid_latex(grid: tr.Grid, precision=None) -> str:
 def _caption(grid: tr.Grid) -> str | None:
     """Which rows and columns a window shows, when that is not simply all of them from 0."""
     def span(labels):
-        shown = [label_text(x) for x in labels]
-        return shown[0] + " to " + shown[-1] if len(shown) > 1 else shown[0]
+        shown = [x for x in labels if x is not None]
+        if all(isinstance(x, int) for x in shown):  # runs of consecutive indices: "0 to 8, 11"
+            runs: list[list[int]] = []
+            for x in shown:
+                if runs and runs[-1][1] == x - 1:
+                    runs[-1][1] = x
+                else:
+                    runs.append([x, x])
+            text = ", ".join(f"{a} to {b}" if a != b else str(a) for a, b in runs)
+        else:
+            text = label_text(shown[0]) + (" to " + label_text(shown[-1]) if len(shown) > 1 else "")
+        return text + (" (the rest elided)" if None in labels else "")
 
     plain = (all(isinstance(x, int) for x in grid.row_labels) and list(grid.row_labels) == list(range(len(grid.row_labels)))
              and all(isinstance(x, int) for x in grid.col_labels)

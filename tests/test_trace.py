@@ -624,3 +624,11 @@ def test_a_dilated_field_shows_every_tap_in_the_input_window():
     x = np.arange(144).reshape(12, 12) % 10
     text = to_text(tr.build_trace("correlate2d", x, np.ones((3, 3), dtype=int), dilation=4, at=(0, 0)))
     assert "  4  [8]  9   0   1  [2]  3   4   5  [6] ..." in text  # the centre row and tap are drawn
+
+
+def test_latex_brackets_a_negative_only_after_a_plus_and_names_elided_rows():
+    latex = format_trace(tr.build_trace("correlate2d", [[1, 2]], [[-1, 0]]), "latex")
+    assert "y_{0,0} &= 1 \\cdot (-1) + 2 \\cdot 0 \\\\\n  &= -1 + 0 \\\\\n  &= -1" in latex
+    x = np.arange(400).reshape(20, 20) % 10
+    latex = format_trace(tr.build_trace("correlate2d", x, np.ones((3, 3), dtype=int), dilation=6, at=(1, 1)), "latex")
+    assert "input: rows 1, 7, 13 (the rest elided), columns 1, 7, 13 (the rest elided)." in latex
