@@ -244,7 +244,7 @@ def engine_padding(like, operation: str, padding, x_shape, kernel_shape, *, stri
     ``like=None`` (no --like given) returns `padding` unchanged, so the
     default stays exactly the engine's scipy behaviour. Otherwise the
     library's rules are checked (numpy takes one row, torch refuses 'same'
-    with a stride, the boundary must be one the library has) and the padding
+    with a stride, a boundary that pads must be one the library has) and the padding
     word becomes explicit (top, bottom, left, right) pads.
 
     Examples
@@ -258,11 +258,13 @@ def engine_padding(like, operation: str, padding, x_shape, kernel_shape, *, stri
         return padding
     library = parse_like(like)
     check_shapes(library, x_shape, kernel_shape)
-    rule = check_boundary(library, boundary)
+    rule = parse_boundary(boundary)
     check_tf_atrous(library, stride, dilation)
     if len(x_shape) < 2 or len(kernel_shape) < 2:
         return padding  # the engine names the bad shape
     pads = resolve_pads(library, operation, padding, tuple(x_shape[-2:]), tuple(kernel_shape[-2:]), stride, dilation)
+    if any(pads):  # with no padding the boundary rule is never used, so any name will do
+        check_boundary(library, boundary)
     check_pad_limits(library, rule, pads, tuple(x_shape[-2:]), f"--like {library}")
     return pads
 

@@ -22,7 +22,7 @@ TORCH_MODES = {"fill": "constant", "wrap": "circular", "reflect": "reflect", "re
 
 
 def _torch(p: Problem) -> str:
-    if p.boundary not in TORCH_MODES:
+    if p.padded and p.boundary not in TORCH_MODES:
         raise UsageError("--emit-code torch: torch has no 'symmetric' padding (F.pad modes: constant, reflect, "
                          "replicate, circular)")
     check_pad_limits("torch", p.boundary, p.pads, p.plan.x.shape[1:], "--emit-code torch")
@@ -103,7 +103,7 @@ TF_MODES = {"fill": "CONSTANT", "reflect": "REFLECT", "symmetric": "SYMMETRIC"}
 
 
 def _tf(p: Problem) -> str:
-    if p.boundary not in TF_MODES:
+    if p.padded and p.boundary not in TF_MODES:
         raise UsageError(f"--emit-code tf: tf.pad has no {p.boundary!r} mode (its modes: CONSTANT, REFLECT, SYMMETRIC)")
     if p.plan.groups > 1 and not p.depthwise:
         raise UsageError(f"--emit-code tf: grouped convolution (groups={p.plan.groups}) is not emitted for tf; "
@@ -243,7 +243,7 @@ def _matlab_dilate(p: Problem, name: str) -> list[str]:
 
 
 def _matlab(p: Problem) -> str:
-    if p.boundary == "reflect":
+    if p.padded and p.boundary == "reflect":
         raise UsageError("--emit-code matlab: MATLAB's padarray has no 'reflect' (edge not repeated); "
                          "its rules are symmetric, replicate, circular and a number")
     exact_in_float64(p, "matlab")

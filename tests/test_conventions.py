@@ -229,6 +229,12 @@ def test_a_boundary_the_library_lacks_is_refused(capsys, library, name):
     assert err.startswith(f"Error: --like {library}: {library} has no {name!r} boundary")
 
 
+@pytest.mark.parametrize("library, name", [("torch", "symm"), ("tf", "wrap"), ("matlab", "reflect")])
+def test_a_boundary_the_library_lacks_is_fine_when_nothing_is_padded(capsys, library, name):
+    # 'valid' pads nothing, so the boundary rule is never used: the plain correlation
+    assert run(capsys, "correlate2d", ROW, "1 10", "--like", library, "--boundary", name) == (0, "21,32,43,54,65\n", "")
+
+
 def test_like_boundaries_match_the_libraries():
     # numpy's reflect excludes the edge, symmetric repeats it: the same rules as convcli's
     x = np.array([[1, 2, 3]])

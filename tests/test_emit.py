@@ -327,6 +327,13 @@ def test_what_a_library_cannot_express_is_refused(capsys, args, library, message
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("library, boundary", [("torch", "symmetric"), ("tf", "wrap"), ("tf", "replicate"),
+                                               ("matlab", "reflect")])
+def test_a_boundary_the_library_lacks_is_fine_when_nothing_is_padded(capsys, library, boundary):
+    code, out, err = run(capsys, "correlate2d", SIX_BY_SIX, "1 2", "--boundary", boundary, "--emit-code", library)
+    assert (code, err) == (0, "") and ("result = " in out or "C = " in out)
+
+
 def test_exact_integers_beyond_int64_are_refused():
     with pytest.raises(UsageError, match="need exact arithmetic"):
         emit_program("numpy", "conv2d", [[2**62, 2**62]], [[4, 4]])
