@@ -253,7 +253,18 @@ def _step(trace: tr.ConvTrace, index: int) -> list:
         if len(cell.channels) > MAX_CHANNEL_SUMS:
             blocks.append(Paragraph(f"({len(cell.channels) - MAX_CHANNEL_SUMS} more channel sums are not written out; "
                                     "the sum over depth includes them.)"))
-    blocks.append(Grids(tuple(tr.output_grid(trace, index, k) for k in trace.filters[:MAX_OUTPUT_GRIDS])))
+    blocks += _output_grids(trace, index)
+    return blocks
+
+
+def _output_grids(trace: tr.ConvTrace, index: int) -> list:
+    """The outputs so far of the first traced filters, and a note of those not drawn."""
+    blocks = [Grids(tuple(tr.output_grid(trace, index, k) for k in trace.filters[:MAX_OUTPUT_GRIDS]))]
+    if len(trace.filters) > MAX_OUTPUT_GRIDS:
+        word = "output channel" if trace.operation == "conv1x1" else "filter"
+        last = trace.filters[-1]
+        which = f"{word} {last}" if last == MAX_OUTPUT_GRIDS else f"{word}s {MAX_OUTPUT_GRIDS} to {last}"
+        blocks.append(Paragraph(f"(The output of {which} is worked out above but not drawn.)"))
     return blocks
 
 
@@ -302,7 +313,7 @@ def _conv1x1_sections(trace: tr.ConvTrace) -> list[list]:
         shown = ", ".join(number_text(v) for v in vector)
         blocks.append(Paragraph(f"The depth vector at ({r}, {c}) is x[:, {r}, {c}] = [{shown}]."))
         blocks.append(Equations(tuple(equations)))
-        blocks.append(Grids(tuple(tr.output_grid(trace, index, k) for k in trace.filters[:MAX_OUTPUT_GRIDS])))
+        blocks += _output_grids(trace, index)
         sections.append(blocks)
     sections.append(_footer(trace))
     return sections

@@ -296,6 +296,10 @@ def test_conv1x1_wording_for_one_channel_and_untraced_output_channels():
     text = to_text(tr.trace_conv1x1([[1, 2], [3, 4]], [[5]] * 10))
     assert "the dot product of the depth vector (the one channel value at that pixel)" in text
     assert "Output channels 8 to 9 are not traced." in text
+    assert "(The output of output channels 4 to 7 is worked out above but not drawn.)" in text
+    layer = to_text(tr.build_trace("correlate2d", np.ones((1, 3, 3), dtype=int), np.ones((5, 1, 2, 2), dtype=int),
+                                   steps=1))
+    assert "(The output of filter 4 is worked out above but not drawn.)" in layer
 
 
 def test_im2col_reshape_adds_the_bias_the_text_says_it_adds():
