@@ -8,14 +8,13 @@ measured with a byte scan before :func:`json.loads` runs, so a hostile
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 
 import numpy as np
 
 from convcli.errors import InputError
-from convcli.textparse import classify_number, count_noun, object_array, quote
+from convcli.textparse import classify_number, count_noun, fractions_beside_decimals, object_array, quote
 
 MAX_DIMENSIONS = 4
 MAX_NESTING = 64  # objects may nest a little around the array; more is refused unparsed
@@ -169,16 +168,13 @@ def _walk(value: list, source: str, where: str) -> np.ndarray:
             trail.pop()
 
     visit(value, 0)
-    if any_float and any_fraction and all(math.isfinite(v) for v in leaves if type(v) is float):
-        # decimals beside fractions: all exact (0.5 as 1/2), as textparse keeps them
-        from fractions import Fraction
-
-        flat = object_array([Fraction(repr(v)) if type(v) is float else v for v in leaves])
-    elif any_float:
+    if any_float:
         try:
             flat = np.array(leaves, dtype=np.float64)
         except OverflowError:
             raise InputError(f"{source}: an integer is too large to mix with decimal numbers") from None
+        exact = fractions_beside_decimals(leaves, flat) if any_fraction else None
+        flat = flat if exact is None else exact
     elif any_fraction:
         flat = object_array(leaves)
     else:

@@ -265,8 +265,9 @@ def _float(value) -> float:
 def exact_numbers(value):
     """With --exact: each finite float becomes the fraction its shortest decimal
     form spells (0.1 is 1/10, as typed), so decimals compute exactly beside
-    integers and fractions. An array holding NaN or infinity, which no fraction
-    is, stays as it is (and the warning about them says so)."""
+    integers and fractions; whole numbers become int64, so the FFT may still
+    serve them. An operand holding NaN or infinity, which no fraction is, stays
+    float as a whole (the README says so; the NaN warning names the operand)."""
     from fractions import Fraction
 
     import numpy as np
@@ -280,6 +281,10 @@ def exact_numbers(value):
         return value
     # str of a numpy float is its shortest round-trip form: '0.1' for float32 too
     items = [Fraction(str(v)) if isinstance(v, (float, np.floating)) else v for v in value.flat]
+    if all(isinstance(v, (int, np.integer)) or v.denominator == 1 for v in items):
+        whole = [int(v) for v in items]
+        if all(-(2**63) <= v < 2**63 for v in whole):
+            return np.array(whole, dtype=np.int64).reshape(value.shape)
     converted = np.empty(value.size, dtype=object)
     converted[:] = items
     return converted.reshape(value.shape)

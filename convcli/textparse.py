@@ -264,13 +264,8 @@ def _convert(tokens: list[str], kinds: set[str]) -> np.ndarray:
     """Flat array from valid tokens: float64, Fraction objects, int64 or int objects."""
     if "float" in kinds:
         values = np.array([_fraction_to_float(t) if "/" in t else float(t) for t in tokens], dtype=np.float64)
-        if "frac" in kinds and np.isfinite(values).all():
-            # decimals beside fractions: keep both exact (0.5 as 1/2), so that
-            # --exact and traces still see 1/9; without --exact they compute as these floats
-            from fractions import Fraction
-
-            return object_array([Fraction(t) for t in tokens])
-        return values
+        exact = fractions_beside_decimals(tokens, values) if "frac" in kinds else None
+        return values if exact is None else exact
     if "frac" in kinds:
         from fractions import Fraction
 
@@ -280,6 +275,40 @@ def _convert(tokens: list[str], kinds: set[str]) -> np.ndarray:
         return np.array(integers, dtype=np.int64)
     except OverflowError:
         return object_array(integers)
+
+
+MAX_EXACT_DECIMAL = 40  # characters of a decimal read as a fraction beside fractions
+
+
+def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | None:
+    """Decimals typed beside fractions, as the fractions they spell (0.5 as
+    1/2), so that --exact and traces still see the 1/9 next to them; without
+    --exact they compute as the same floats. `parts` are tokens (text) or
+    parsed numbers (JSON), `values` their floats.
+
+    None keeps the floats where a fraction would change what is computed or
+    cost too much: NaN, infinity or negative zero anywhere, a decimal that a
+    float rounds to zero or that is longer than MAX_EXACT_DECIMAL characters
+    (Fraction('1e-999999999') takes minutes), or no value that is not whole
+    ("2.0 4/2" stays 2.0, 2.0)."""
+    if not np.isfinite(values).all() or np.signbit(values[values == 0]).any():
+        return None
+    from fractions import Fraction
+
+    exact = []
+    for part, value in zip(parts, values):
+        if isinstance(part, str) and "/" not in part:
+            if len(part) > MAX_EXACT_DECIMAL or (value == 0 and part.strip("+-0.") != ""):
+                return None
+            number = Fraction(part)
+        elif isinstance(part, float):
+            number = Fraction(repr(part))  # JSON: the shortest form is what the file spelled
+        else:
+            number = Fraction(part)
+        exact.append(number)
+    if all(number.denominator == 1 for number in exact):
+        return None
+    return object_array(exact)
 
 
 def _fraction_to_float(token: str) -> float:

@@ -276,8 +276,8 @@ def _footer(trace: tr.ConvTrace) -> list:
         word = "Output channels" if trace.operation == "conv1x1" else "Filters"
         notes.append(f"{word} {len(trace.filters)} to {trace.filter_count - 1} are not traced.")
     if trace.input.dtype.kind == "f":
-        notes.append("The sums above add left to right, as written; the result may come from a faster method "
-                     "that adds in another order, so its floats can differ in the last digits.")
+        notes.append("The result may come from a faster method that adds the products in another order than "
+                     "the sums above, so its floats can differ from them in the last digits.")
     return [Paragraph(" ".join(notes))] if notes else []
 
 
@@ -324,6 +324,8 @@ def _im2col_sections(trace: Im2colTrace) -> list[list]:
     rows, columns = trace.x_col_shape
     filters, per_group, kh, kw = conv.kernel_as_applied.shape
     groups = conv.groups
+    row_bytes = rows * conv.output_hw[1] * trace.itemsize  # one output row's columns of X_col
+    band_bytes = max(1, BAND_BYTES // row_bytes) * row_bytes  # as gemm.band_rows: at least one row
     header = [
         Heading(f"im2col-matmul: input {_shape(conv.input.shape[1:] if conv.output_2d else conv.input.shape)}, "
                 f"kernel {_shape(conv.kernel_as_given.shape)}, {_padding_words(conv)} -> output {_shape(conv.output_shape)}"),
@@ -344,8 +346,8 @@ def _im2col_sections(trace: Im2colTrace) -> list[list]:
                   f"{tr.human_bytes(trace.x_col_bytes)}"
                   + (" (pointers to exact Python numbers, which take more)." if conv.input.dtype == object else ".")
                   + (f" The engine builds it a band of output rows at a time, about "
-                     f"{tr.human_bytes(BAND_BYTES)} each, so memory stays bounded."
-                     if trace.x_col_bytes > BAND_BYTES else "")),
+                     f"{tr.human_bytes(band_bytes)} each, so memory stays bounded."
+                     if trace.x_col_bytes > band_bytes and conv.input.dtype != object else "")),
     ]
     sections = [header]
     out_w = conv.output_hw[1]
@@ -370,7 +372,8 @@ def _im2col_sections(trace: Im2colTrace) -> list[list]:
         sections.append(blocks)
     reshape = [
         Heading("The reshape"),
-        Paragraph(f"W_row @ X_col is {filters} x {columns}. Column j is output position (j // {out_w}, j % {out_w}), "
+        Paragraph(f"{'W_row @ X_col is' if groups == 1 else 'The per-group products, stacked, are'} {filters} x {columns}. "
+                  f"Column j is output position (j // {out_w}, j % {out_w}), "
                   f"so each row reshapes, row-major, to {conv.output_hw[0]} x {out_w}"
                   + (", and the bias of its filter is added (shown for filter 0)." if conv.bias is not None
                      else ".")),

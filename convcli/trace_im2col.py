@@ -101,7 +101,7 @@ def trace_im2col(x, kernel, *, padding="valid", boundary="fill", fill_value=0, s
             if k is not None and j is not None:
                 known[(k, j)] = cell_step(parts, k, divmod(j, out_w)).depth_sum
     product = Grid(
-        "W_row @ X_col",
+        "W_row @ X_col" if conv.groups == 1 else "per-group products",
         tuple(None if k is None else f"filter {k}" for k in product_filters),
         column_labels,
         tuple(tuple(GridCell(None, "ellipsis") if k is None or j is None else GridCell(known[(k, j)], "output")

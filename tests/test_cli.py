@@ -383,6 +383,8 @@ def test_exact_reads_decimals_as_the_fractions_they_spell(capsys, tmp_path):
     assert run(capsys, "conv1x1", "[[[1]], [[2]]]", "[0.5, 0.25]", "--exact", "--format", "csv") == (0, "1\n", "")
     code, out, _ = run(capsys, "compare", "0.5 0.25", "1", "--exact")
     assert code == 0 and "1/2" in out and "1/4" in out
+    # whole decimals become integers, which the FFT may still serve
+    assert run(capsys, "conv2d", "1.0 2.0", "1", "--exact", "--method", "fft", "--format", "csv") == (0, "1,2\n", "")
     # NaN has no exact value: the work stays float, and the warning says so
     code, out, err = run(capsys, "correlate2d", "0.1 nan", "1 1", "--exact", "--format", "csv")
     assert (code, out) == (0, "nan\n") and "NaN" in err

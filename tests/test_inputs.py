@@ -213,6 +213,14 @@ def test_fractions_with_decimals_stay_exact():
     # NaN and infinity are no fraction: then everything is a float, as before
     mixed = read_array("1/4 0.5 nan")
     assert mixed.dtype == np.float64 and mixed[0, :2].tolist() == [0.25, 0.5] and np.isnan(mixed[0, 2])
+    # ... and where a fraction would change what is computed, or cost minutes, the floats stay:
+    for text, expected in [("2.0 4/2", [2.0, 2.0]),  # nothing that is not whole: floats, as typed
+                           ("-0.0 1/4", [-0.0, 0.25]),  # a fraction has no sign of zero
+                           ("1e-999999999 1/4", [0.0, 0.25]),  # Fraction() of this takes minutes
+                           ("0." + "1" * 40 + " 1/4", [float("0." + "1" * 40), 0.25])]:
+        got = read_array(text)
+        assert got.dtype == np.float64 and got[0].tolist() == expected, text
+        assert np.signbit(got[0, 0]) == text.startswith("-")
 
 
 def test_fraction_with_zero_denominator():

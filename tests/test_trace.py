@@ -281,15 +281,23 @@ def test_im2col_memory_is_reported_without_building_x_col():
     assert trace.x_col_shape == (961, 2018 * 2018)
     assert trace.x_col_bytes == 961 * 2018 * 2018 * 8
     text = to_text(trace)
-    assert "29.2 GiB" in text and "a band of output rows at a time, about 4.0 MiB each" in text
+    # one output row of X_col is 961 x 2018 x 8 bytes (14.8 MiB), more than the 4 MiB band: a band is one row
+    assert "29.2 GiB" in text and "a band of output rows at a time, about 14.8 MiB each" in text
+    # a band is at least one output row: 2,000,000 columns of 50 taps are 762.9 MiB
+    wide = to_text(trace_im2col(np.zeros((2, 2_000_049)), np.ones((1, 50)), at=(0, 0)))
+    assert "a band of output rows at a time, about 762.9 MiB each" in wide
+    # exact Python numbers never take the banded GEMM, so nothing is said of bands
+    exact = to_text(trace_im2col(np.full((2048, 2048), Fraction(1, 3), dtype=object), np.ones((31, 31), dtype=int),
+                                 at=(0, 0)))
+    assert "a band of output rows" not in exact
     assert len(text.splitlines()) < 120
 
 
 def test_float_traces_say_the_result_may_add_in_another_order():
     # the trace adds 0.2*0.5 + ... left to right and gets 0.87; BLAS gives 0.8700000000000001
     text = to_text(tr.build_trace("conv2d", [[0.2, 0, -0.5, -0.4, -0.9]], [[-0.8, -0.9, -0.6, 0.5]]))
-    assert "so its floats can differ in the last digits" in text
-    assert "differ in the last digits" not in to_text(tr.build_trace("conv2d", [[2, 0, -5, -4, -9]], [[-8, -9, -6, 5]]))
+    assert "so its floats can differ from them in the last digits" in text
+    assert "in the last digits" not in to_text(tr.build_trace("conv2d", [[2, 0, -5, -4, -9]], [[-8, -9, -6, 5]]))
 
 
 def test_conv1x1_wording_for_one_channel_and_untraced_output_channels():
@@ -317,6 +325,7 @@ def test_im2col_with_groups_says_one_product_per_group():
     assert "there is one product per group: group g's rows of W_row times the 4 rows of X_col" in text
     assert "row 1 of W_row times column 0 of X_col (its rows for group 1: channel 1): 7*0 + 8*1 + 1*1 + 1*0" in text
     assert "reshaped, filter 0" in text
+    assert "The per-group products, stacked, are 2 x 2." in text and "W_row @ X_col is" not in text
     # a 2-D kernel on two channels is groups=2 without --groups: the trace says where that came from
     implied = to_text(trace_im2col(x, [[1, 2], [3, 4]]))
     assert "groups 2 (a 2-D kernel on a multi-channel input filters each channel on its own)" in implied
