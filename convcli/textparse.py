@@ -278,6 +278,7 @@ def _convert(tokens: list[str], kinds: set[str]) -> np.ndarray:
 
 
 MAX_EXACT_DECIMAL = 40  # characters of a decimal read as a fraction beside fractions
+MAX_EXACT_MIXED = 100_000  # values; a larger array of decimals and fractions stays float (Fraction() is ~2 us each)
 
 
 def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | None:
@@ -287,11 +288,11 @@ def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | N
     parsed numbers (JSON), `values` their floats.
 
     None keeps the floats where a fraction would change what is computed or
-    cost too much: NaN, infinity or negative zero anywhere, a decimal that a
+    cost too much: more than MAX_EXACT_MIXED values, NaN, infinity or negative zero anywhere, a decimal that a
     float rounds to zero or that is longer than MAX_EXACT_DECIMAL characters
     (Fraction('1e-999999999') takes minutes), or no value that is not whole
     ("2.0 4/2" stays 2.0, 2.0)."""
-    if not np.isfinite(values).all() or np.signbit(values[values == 0]).any():
+    if values.size > MAX_EXACT_MIXED or not np.isfinite(values).all() or np.signbit(values[values == 0]).any():
         return None
     from fractions import Fraction
 
