@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as tr
-from .engine.gemm import BAND_BYTES
+from .engine.gemm import BAND_BYTES, band_rows
 from .outputs import format_number
 from .trace_grids import exact_scalar
 from .trace_im2col import Im2colTrace
@@ -324,8 +324,9 @@ def _im2col_sections(trace: Im2colTrace) -> list[list]:
     rows, columns = trace.x_col_shape
     filters, per_group, kh, kw = conv.kernel_as_applied.shape
     groups = conv.groups
-    row_bytes = rows * conv.output_hw[1] * trace.itemsize  # one output row's columns of X_col
-    band_bytes = max(1, BAND_BYTES // row_bytes) * row_bytes  # as gemm.band_rows: at least one row
+    # the engine's band, as gemm.correlate sizes it: whole output rows of one group's X_col
+    group_row = per_group * kh * kw * conv.output_hw[1]
+    band_bytes = band_rows(group_row, trace.itemsize, BAND_BYTES) * group_row * trace.itemsize
     header = [
         Heading(f"im2col-matmul: input {_shape(conv.input.shape[1:] if conv.output_2d else conv.input.shape)}, "
                 f"kernel {_shape(conv.kernel_as_given.shape)}, {_padding_words(conv)} -> output {_shape(conv.output_shape)}"),
