@@ -12,9 +12,8 @@ the result under every ``--like`` side by side.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from .conventions import LIBRARIES, axis_pads, check_tf_atrous, parse_like
 from .engine.options import parse_padding, parse_pair
@@ -24,7 +23,8 @@ from .errors import ShapeError, UsageError
 AXIS_NAMES = ("rows", "cols")
 OPERATIONS = {"conv2d": "conv2d", "correlate2d": "correlate2d", "im2col-matmul": "correlate2d",
               "im2col_matmul": "correlate2d"}
-EXACT_SCAN_LIMIT = 4_000_000  # find skipped rows one by one up to this padded size
+TAP_LIMIT = 1_000_000  # kernels with more taps along an axis are not checked for skipped inputs
+UNUSED_SCAN_LIMIT = 100_000  # skipped inputs are listed from among the first this many
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class AxisShape:
     output_size: int
     formula: str
     unused: tuple[int, ...] = ()  # input indices no window reads
-    unused_count: int = 0
+    unused_count: int | None = 0  # None: too many taps to count them
     leftover: int = 0  # padded cells after the last window (the "does not fit" remainder)
 
 
@@ -102,8 +102,16 @@ def transposed_formula(i: int, k: int, s: int, d: int, before: int, after: int, 
     return size, f"{s}*({i}-1) + {extra} + {kernel} - {pads} = {size}"
 
 
-def unused_inputs(i: int, k: int, s: int, d: int, before: int, outputs: int) -> tuple[tuple[int, ...], int]:
-    """Input indices (not pads) that no output window reads, and how many.
+def unused_inputs(i: int, k: int, s: int, d: int, before: int, outputs: int) -> tuple[tuple[int, ...], int | None]:
+    """Input indices (not pads) that no output window reads (the first 20
+    found), and how many there are: None when the kernel has too many taps
+    to count them.
+
+    Tap t of window o reads padded index ``o*s + t*d``. Grouped by their
+    remainder modulo s, tap t's reads are the quotients ``(t*d)//s + o`` for
+    o in range(outputs): an interval. So each remainder holds a few merged
+    intervals, and the count is exact arithmetic on Python integers, however
+    large the sizes or the stride.
 
     >>> unused_inputs(28, 5, 2, 1, 0, 12)  # 23 is odd: row 27 does not fit
     ((27,), 1)
@@ -117,15 +125,41 @@ def unused_inputs(i: int, k: int, s: int, d: int, before: int, outputs: int) -> 
         first_unused = max((outputs - 1) * s + k - before, 0)
         count = max(0, i - first_unused)
         return tuple(range(first_unused, min(i, first_unused + 20))), count
-    if i + before > EXACT_SCAN_LIMIT:
-        return (), 0
-    read = np.zeros(i + before, dtype=bool)
-    starts = np.arange(outputs) * s
+    if k > TAP_LIMIT:
+        return (), None
+    reads = _reads_by_remainder(k, s, d, outputs)
+    read = 0
+    for remainder, intervals in reads.items():
+        # quotients m with before <= remainder + s*m < before + i
+        low = -((remainder - before) // s)
+        high = -((remainder - before - i) // s)
+        read += sum(max(0, min(stop, high) - max(start, low)) for start, stop in zip(*intervals))
+    count = i - read
+    found = []
+    for index in range(min(i, UNUSED_SCAN_LIMIT)):
+        if len(found) == min(20, count):
+            break
+        quotient, remainder = divmod(index + before, s)
+        starts, stops = reads.get(remainder, ((), ()))
+        at = bisect.bisect_right(starts, quotient) - 1
+        if at < 0 or quotient >= stops[at]:
+            found.append(index)
+    return tuple(found), count
+
+
+def _reads_by_remainder(k: int, s: int, d: int, outputs: int) -> dict:
+    """{remainder: (starts, stops)}: the merged intervals of quotients read."""
+    merged: dict = {}
     for tap in range(k):
-        positions = starts + tap * d
-        read[positions[positions < read.size]] = True
-    unused = np.flatnonzero(~read[before:])
-    return tuple(int(v) for v in unused[:20]), int(unused.size)
+        quotient, remainder = divmod(tap * d, s)
+        starts, stops = merged.setdefault(remainder, ([], []))
+        # taps come in increasing order, so within a remainder so do their quotients
+        if stops and quotient <= stops[-1]:
+            stops[-1] = max(stops[-1], quotient + outputs)
+        else:
+            starts.append(quotient)
+            stops.append(quotient + outputs)
+    return merged
 
 
 def _axis(name, i, k, s, d, before, after, transposed, extra) -> AxisShape:
@@ -202,7 +236,13 @@ def _warnings(axes) -> list[str]:
         tail = max(0, axis.input_size - 1 - last_read)
         reasons = []
         if axis.unused_count > tail:
-            reasons.append(f"stride {axis.stride} steps over {'them' if not tail else 'some'}")
+            which = "them" if not tail else "some"
+            if axis.dilation == 1:
+                reasons.append(f"stride {axis.stride} steps over {which}")
+            elif axis.stride == 1:
+                reasons.append(f"dilation {axis.dilation} leaves gaps between the taps that the windows do not fill")
+            else:
+                reasons.append(f"stride {axis.stride} and dilation {axis.dilation} step over {which}")
         if tail:
             reach = effective_size(axis.kernel_size, axis.dilation)
             span = axis.input_size + axis.pad_before + axis.pad_after - reach

@@ -3,6 +3,7 @@ warning, transposed sizes and the line comparing every --like."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -73,6 +74,38 @@ def test_unused_matches_a_brute_force_count(i, k, s, d, before, after):
     read = {o * s + j * d - before for o in range(outputs) for j in range(k)}
     expected = tuple(r for r in range(i) if r not in read)
     assert unused_inputs(i, k, s, d, before, outputs) == (expected, len(expected))
+
+
+def test_unused_matches_a_brute_force_count_everywhere():
+    for i, k, s, d, before, after in itertools.product(range(1, 9), range(1, 4), range(1, 5), range(1, 4),
+                                                       range(3), range(2)):
+        outputs = (i + before + after - d * (k - 1) - 1) // s + 1
+        if outputs < 1:
+            continue
+        read = {o * s + j * d - before for o in range(outputs) for j in range(k)}
+        expected = tuple(r for r in range(i) if r not in read)
+        assert unused_inputs(i, k, s, d, before, outputs) == (expected[:20], len(expected)), (i, k, s, d, before)
+
+
+def test_unused_is_counted_for_any_size_and_stride():
+    # every other row of five million, beyond any row-by-row scan
+    assert explain_shape("5000000,4", "1", stride=2).axes[0].unused_count == 2_500_000
+    # a stride past int64 (numpy arithmetic would overflow): one window reads rows 0-2
+    report = explain_shape("5", "3", stride=10**26)
+    assert report.axes[0].unused == (3, 4) and report.axes[0].unused_count == 2
+    assert unused_inputs(2**73, 3, 2**63, 5, 0, 1000)[1] == 2**73 - 3000
+    # a kernel of millions of dilated taps is not counted: null, not 0
+    report = explain_shape("9000000", "2000000", dilation=3, stride=2)
+    assert report.axes[0].unused_count is None and report.as_dict()["axes"][0]["unused_inputs"] is None
+    assert report.warnings == ()
+
+
+def test_gaps_left_by_dilation_are_blamed_on_dilation():
+    assert explain_shape("5", "2", dilation=4).warnings[0] == (
+        "3 of 5 input rows never reach the kernel (1, 2, 3): dilation 4 leaves gaps between the taps that "
+        "the windows do not fill")
+    assert explain_shape("11", "3", stride=4, dilation=2).warnings[0].startswith(
+        "6 of 11 input rows never reach the kernel (1, 3, 5, 7, 9, 10): stride 4 and dilation 2 step over some; ")
 
 
 def test_a_configuration_that_fits_has_no_warning():
