@@ -71,7 +71,8 @@ def _equal_words(verdict: str, largest: float) -> str:
 
 def _flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan, padding_word, library) -> str:
     weight = corr_plan.weight
-    symmetric = bool(np.all(weight == weight[..., ::-1, ::-1]))
+    # NaN taps count as equal to each other: a NaN mirrored onto a NaN keeps the kernel symmetric
+    symmetric = np.array_equal(weight, weight[..., ::-1, ::-1], equal_nan=weight.dtype.kind == "f")
     verdict, largest = agreement(conv, corr)
     flipped_kernel = np.flip(numeric.as_numeric_array(kernel, "kernel"), axis=(-2, -1))
     reproduced = engine.correlate2d(x, flipped_kernel, **dict(options, padding=conv_plan.pads))
@@ -93,18 +94,29 @@ def _flip_finding(x, kernel, options, conv, corr, conv_plan, corr_plan, padding_
                 f"flipping it changes nothing{_equal_words(verdict, largest)}.")
     if verdict != "differ" and symmetric:
         return ("conv2d equals correlate2d here, but only because this input happens to give the same sums: the "
-                "kernel is symmetric under a 180 degree rotation, yet for an even-sized kernel padding 'same' puts "
-                f"the extra padding cell before the input for conv2d and after it for correlate2d (as {library} "
-                f"does). In general they differ, and {reproduce}.")
+                f"kernel is symmetric under a 180 degree rotation, yet {_why_pads_differ(library)}"
+                f". In general they differ, and {reproduce}.")
     if verdict != "differ":
         return ("conv2d equals correlate2d here although the kernel is not symmetric under a 180 degree rotation: "
                 f"this input happens to give the same sums. In general they differ, and {reproduce}.")
     if symmetric:
         return ("conv2d and correlate2d differ even though the kernel is symmetric under a 180 degree rotation, "
-                "because for an even-sized kernel padding 'same' puts the extra padding cell before the input for "
-                f"conv2d and after it for correlate2d (as {library} does); {reproduce}.")
+                f"because {_why_pads_differ(library)}; {reproduce}.")
     return ("conv2d and correlate2d differ because the kernel is not symmetric under a 180 degree rotation "
             f"(conv2d flips it, correlate2d does not), and {reproduce}.")
+
+
+def _why_pads_differ(library) -> str:
+    """Why padding 'same' pads conv2d and correlate2d differently, in a clause.
+
+    numpy aligns an even kernel alike for both (np.convolve and np.correlate
+    agree while the kernel is no longer than the input); elsewhere it is the
+    even kernel's extra pad that moves."""
+    if library != "numpy":
+        return ("for an even-sized kernel padding 'same' puts the extra padding cell before the input for conv2d "
+                f"and after it for correlate2d (as {library} does)")
+    return (f"with the kernel longer than the input, {library}'s 'same' (as long as the longer of the two) keeps a "
+            "different part of the full result for conv2d than for correlate2d")
 
 
 def _conv1x1_outcome(x, options, corr_plan, corr) -> Outcome:

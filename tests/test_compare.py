@@ -249,3 +249,21 @@ def test_comparison_rich_rendering_at_a_fixed_width():
     assert "\x1b" not in out and max(len(line) for line in out.splitlines()) <= 100
     assert "conv2d at (0, 0): 1*4 + 2*3 + 3*2 + 4*1 = 4 + 6 + 6 + 4 = 20" in out
     assert "What agrees, and why" in out
+
+
+def test_numpy_same_differs_because_the_kernel_is_longer_not_because_it_is_even():
+    # np.convolve([1, 2], [1, 2, 1], 'same') is [1, 4, 5]; np.correlate gives [4, 5, 2]
+    comparison = compare([[1, 2]], [[1, 2, 1]], padding="same", like="numpy")
+    assert comparison.outcome("conv2d").result.tolist() == [[1, 4, 5]]
+    assert comparison.outcome("correlate2d").result.tolist() == [[4, 5, 2]]
+    text = comparison_text(comparison)
+    assert "because with the kernel longer than the input, numpy's 'same'" in text
+    assert "even-sized" not in text
+    # an even kernel no longer than the input: numpy aligns both alike
+    even = comparison_text(compare([[1, 2, 3, 4]], [[1, 2, 2, 1]], padding="same", like="numpy"))
+    assert "conv2d equals correlate2d here because the kernel is symmetric" in even
+
+
+def test_nan_taps_mirrored_onto_nan_taps_are_symmetric():
+    text = comparison_text(compare([[1, 2, 3], [4, 5, 6]], [[1, np.nan], [np.nan, 1]]))
+    assert "because the kernel is symmetric under a 180 degree rotation" in text
