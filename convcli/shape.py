@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from .conventions import LIBRARIES, axis_pads, check_tf_atrous, parse_like
+from .conventions import LIBRARIES, axis_pads, check_shapes, check_tf_atrous, parse_like
 from .engine.options import parse_padding, parse_pair
 from .engine.plan import effective_size
 from .errors import ShapeError, UsageError
@@ -197,8 +197,10 @@ def _summary(pads, hw) -> str:
     return text
 
 
-def _refusal(library, spec, stride, dilation) -> str | None:
+def _refusal(library, spec, sizes, kernel, stride, dilation) -> str | None:
     """Why `library` would refuse this geometry, in a few words, or None."""
+    if library == "numpy" and (sizes[0] != 1 or kernel[0] != 1):
+        return "np.convolve takes one row"
     if library == "numpy" and (stride != (1, 1) or dilation != (1, 1)):
         return "np.convolve has no stride or dilation"
     if library == "torch" and spec == "same" and stride != (1, 1):
@@ -211,7 +213,7 @@ def _refusal(library, spec, stride, dilation) -> str | None:
 def _compare(operation, spec, sizes, kernel, stride, dilation, transposed, extra) -> tuple[tuple[str, str], ...]:
     results = []
     for library in LIBRARIES:
-        reason = _refusal(library, spec, stride, dilation)
+        reason = _refusal(library, spec, sizes, kernel, stride, dilation)
         if reason:
             results.append((library, f"refused: {reason}"))
             continue
@@ -298,6 +300,7 @@ def explain_shape(input_size, kernel_size, *, stride=1, padding="valid", dilatio
     if transposed and spec == "valid":
         spec = (0, 0, 0, 0)
     check_tf_atrous(library, stride, dilation)
+    check_shapes(library, sizes, kernel)
     pads = _pads_for(library, operation, spec, sizes, kernel, stride, dilation)
     axes = tuple(
         _axis(AXIS_NAMES[a], sizes[a], kernel[a], stride[a], dilation[a], *pads[a], transposed, extra)

@@ -25,7 +25,8 @@ def test_input_28_kernel_5_gives_24(capsys):
     lines = out.splitlines()
     assert lines[0].startswith("output 24 x 24")
     assert lines[1] == "rows  pads 0 before, 0 after   floor((28 + 2*0 - 1*(5-1) - 1)/1) + 1 = 24"
-    assert lines[3] == "every --like: scipy 24x24 | numpy 24x24 | matlab 24x24 | torch 24x24 | tf 24x24"
+    assert lines[3] == ("every --like: scipy 24x24 | numpy refused: np.convolve takes one row | matlab 24x24 | torch 24x24"
+                        " | tf 24x24")
 
 
 def test_tf_same_with_stride_2_gives_112_with_pads_2_and_3(capsys):
@@ -36,9 +37,20 @@ def test_tf_same_with_stride_2_gives_112_with_pads_2_and_3(capsys):
     assert lines[0].startswith("output 112 x 112")
     assert lines[1] == "rows  pads 2 before, 3 after   floor((224 + 2 + 3 - 1*(7-1) - 1)/2) + 1 = 112"
     assert lines[2] == "cols  pads 2 before, 3 after   floor((224 + 2 + 3 - 1*(7-1) - 1)/2) + 1 = 112"
-    assert lines[3] == ("every --like: scipy 112x112 (pads 3+3) | numpy refused: np.convolve has no stride or dilation"
+    assert lines[3] == ("every --like: scipy 112x112 (pads 3+3) | numpy refused: np.convolve takes one row"
                         " | matlab 112x112 (pads 3+3) | torch refused: padding='same' with a stride"
                         " | tf 112x112 (pads 2+3)")
+
+
+def test_numpy_takes_one_row_as_the_commands_do(capsys):
+    code, out, err = run(capsys, "shape", "-i", "5,6", "-k", "2,3", "-p", "same", "--like", "numpy")
+    assert (code, out) == (2, "")
+    assert err == ("Error: --like numpy follows np.convolve/np.correlate, which take one row; "
+                   "got input (5, 6) and kernel (2, 3)\n")
+    one_row = explain_shape("1,6", "1,2", padding="same", like="numpy", operation="conv2d")
+    assert one_row.output_hw == (1, 6) and dict(one_row.comparison)["numpy"] == "1x6 (pads rows 0+0, cols 1+0)"
+    assert dict(explain_shape("1,6", "1,2", stride=2).comparison)["numpy"] == \
+        "refused: np.convolve has no stride or dilation"
 
 
 def test_json(capsys):
