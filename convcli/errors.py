@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 
-class ConvcliError(Exception):
-    """Base class: a problem the user can fix; printed as one ``Error:`` line."""
+class ConvcliError(ValueError):
+    """Base class: a problem the user can fix; printed as one ``Error:`` line.
+
+    A ValueError, as scipy.signal and numpy raise for arguments they cannot
+    use, so ``except ValueError`` written for them also catches these."""
 
     exit_code = 1
 

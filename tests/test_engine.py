@@ -222,6 +222,15 @@ def test_bad_geometry_is_refused_with_the_shapes(call, message):
     assert message in str(raised.value)
 
 
+def test_errors_are_value_errors_as_scipy_raises():
+    # code written for scipy.signal (`except ValueError`) catches convcli's refusals too
+    for call in (lambda: convcli.correlate2d(np.ones((2, 2)), np.ones((4, 4))),
+                 lambda: convcli.correlate2d(np.ones((3, 3)), np.ones((2, 2)), boundary="mirror")):
+        with pytest.raises(ValueError) as raised:
+            call()
+        assert isinstance(raised.value, convcli.ConvcliError)
+
+
 def test_no_silent_swap_like_scipy_valid():
     # scipy.signal.convolve2d swaps the arguments when the kernel is bigger; convcli refuses
     with pytest.raises(ShapeError, match=r"kernel \(4, 4\) is larger than input \(2, 2\)"):
