@@ -240,11 +240,13 @@ def inexact(value):
 
     import numpy as np
 
+    from .engine.numeric import to_float
+
     if isinstance(value, Fraction):
-        return _float(value) if value.denominator != 1 else int(value)
+        return to_float(value) if value.denominator != 1 else int(value)
     if isinstance(value, np.ndarray) and value.dtype == object:
         if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
-            return np.array([_float(v) for v in value.flat], dtype=np.float64).reshape(value.shape)
+            return np.array([to_float(v) for v in value.flat], dtype=np.float64).reshape(value.shape)
     return value
 
 
@@ -252,14 +254,6 @@ def exact_operands(x, kernel, options: dict):
     """`exact_numbers` applied to the input, the kernel, the fill value and the bias."""
     return exact_numbers(x), exact_numbers(kernel), dict(options, fill_value=exact_numbers(options["fill_value"]),
                                                          bias=exact_numbers(options["bias"]))
-
-
-def _float(value) -> float:
-    """float(value), or an infinity for a fraction beyond the float range (as float("1e400") is)."""
-    try:
-        return float(value)
-    except OverflowError:
-        return float("inf") if value > 0 else float("-inf")
 
 
 def exact_numbers(value):

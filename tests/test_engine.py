@@ -235,3 +235,80 @@ def test_no_silent_swap_like_scipy_valid():
     # scipy.signal.convolve2d swaps the arguments when the kernel is bigger; convcli refuses
     with pytest.raises(ShapeError, match=r"kernel \(4, 4\) is larger than input \(2, 2\)"):
         convcli.correlate2d(np.ones((2, 2)), np.ones((4, 4)))
+
+
+def test_numpy_integers_inside_object_arrays_grow_instead_of_wrapping():
+    big = np.array([[np.int64(2**62), np.int64(2**62)]], dtype=object)
+    assert convcli.correlate2d(big, [[2, 2]]).tolist() == [[2**64]]
+    top = np.array([[np.uint64(2**64 - 1), 1]], dtype=object)
+    assert convcli.correlate2d(top, [[1, 1]]).tolist() == [[2**64]]
+    small = convcli.correlate2d(np.array([[np.int64(2), np.int64(3)]], dtype=object), [[1, 1]])
+    assert small.dtype == np.int64 and small.tolist() == [[5]]
+
+
+def test_python_integers_that_numpy_would_make_floats_stay_exact():
+    # np.asarray([2, 2**64 - 1]) is float64: int64 and uint64 do not mix
+    assert convcli.correlate2d([[2, 2**64 - 1]], [[1, 1]]).tolist() == [[2**64 + 1]]
+    assert convcli.correlate2d([[2**63, 3]], [[1, 1]]).tolist() == [[2**63 + 3]]
+    assert convcli.correlate2d([[2**63, 3.5]], [[1, 1]]).dtype == np.float64  # a float makes it float work
+
+
+def test_integers_beyond_the_float_range_beside_floats_become_infinity():
+    assert convcli.correlate2d([[10**400, 0.5]], [[1]]).tolist() == [[np.inf, 0.5]]
+    assert convcli.correlate2d([[1.0, 0.5]], [[1]], bias=-(10**400)).tolist() == [[-np.inf, -np.inf]]
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(stride=np.array(2.9)), "stride 2.9 is not an integer"),
+    (dict(padding=np.array(1.7)), "padding 1.7 is not an integer"),
+    (dict(groups=np.array(1.5)), "groups 1.5 is not an integer"),
+    (dict(dilation=np.array(True)), "dilation must be an integer, not True"),
+    (dict(stride=np.bool_(True)), "stride must be an integer"),
+    (dict(padding=()), "padding () is empty"),
+    (dict(padding=b"1"), "padding b'1' is not an integer or a sequence of integers"),
+    (dict(stride={2, 1}), "is not an integer or a sequence of integers"),
+    (dict(padding=1, fill_value=[5, 6]), "fill value must be one number, got 2 values"),
+    (dict(padding=1, fill_value=[]), "fill value must be one number, got 0 values"),
+])
+def test_arguments_numpy_would_misread_are_refused(options, message):
+    with pytest.raises(convcli.ConvcliError) as raised:
+        convcli.correlate2d(np.ones((5, 6)), [[1]], **options)
+    assert message in str(raised.value)
+
+
+def test_integer_arrays_and_numpy_integers_work_as_geometry():
+    x = np.arange(30).reshape(5, 6)
+    expected = convcli.correlate2d(x, [[1]], stride=(2, 1), padding=(1, 2))
+    got = convcli.correlate2d(x, [[1]], stride=np.array([2, 1]), padding=np.array([np.int32(1), 2]))
+    assert np.array_equal(got, expected) and got.shape == (4, 10)
+
+
+def test_ragged_lists_and_empty_weights_are_named():
+    with pytest.raises(InputError, match=r"^input is not a rectangular array of numbers \(setting an array element"):
+        convcli.correlate2d([[1, 2], [3]], [[1]])
+    with pytest.raises(ShapeError, match=r"conv1x1 weights \(0, 3\) are empty"):
+        convcli.conv1x1(np.ones((2, 3, 3)), np.zeros((0, 3)))
+    with pytest.raises(ShapeError, match=r"bias has 1 value but there are 2 output channels"):
+        convcli.correlate2d(np.ones((2, 3, 3)), np.ones((2, 2, 2, 2)), bias=[1])
+    with pytest.raises(ShapeError, match=r"\(2 per group x 1 group\), but input has 3"):
+        convcli.correlate2d(np.ones((3, 3, 3)), np.ones((2, 2, 2, 2)))
+
+
+def test_output_shape_computes_nothing_and_checks_its_arguments():
+    # far beyond this machine's memory, yet only a shape is asked for
+    assert convcli.output_shape((100000, 100000), (3, 3)) == (99998, 99998)
+    assert convcli.output_shape((64, 4096, 4096), (64, 64, 3, 3), padding=1) == (64, 4096, 4096)
+    assert convcli.output_shape((28, 28), (5, 5), operation="IM2COL-MATMUL") == (24, 24)
+    with pytest.raises(UsageError, match="operation 'conv1x1' is not one of conv2d, correlate2d, im2col_matmul"):
+        convcli.output_shape((3, 28, 28), (4, 3), operation="conv1x1")
+    with pytest.raises(UsageError, match="input shape 28 must be a sequence of sizes"):
+        convcli.output_shape(28, 5)
+    with pytest.raises(ShapeError, match=r"input shape \(-1, 5\) must have every size at least 1"):
+        convcli.output_shape((-1, 5), (3, 3))
+
+
+def test_im2col_w_row_is_not_a_view_of_the_kernel():
+    kernel = np.array([[1, 2], [3, 4]])
+    matrices = convcli.im2col_matrices(np.ones((3, 3), int), kernel)
+    matrices.w_row[0, 0] = 100
+    assert kernel.tolist() == [[1, 2], [3, 4]]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ShapeError, UsageError
 from . import methods, numeric
 from .boundary import pad_spatial
 from .im2col import matrices
+from .options import parse_sizes
 from .plan import Plan, make_plan
 
 
@@ -167,6 +168,8 @@ def conv1x1_operands(x, weights):
         weights = weights[None]
     elif weights.ndim != 2:
         raise ShapeError(f"conv1x1 weights have shape {weights.shape}; expected (K, C), (C,) or (K, C, 1, 1)")
+    if weights.size == 0:
+        raise ShapeError(f"conv1x1 weights {given} are empty; expected (K, C), (C,) or (K, C, 1, 1)")
     x = numeric.as_numeric_array(x, "input")
     if x.ndim == 2:
         x = x[None]
@@ -189,8 +192,26 @@ def output_shape(input_shape, kernel_shape, *, operation="correlate2d", padding=
     >>> output_shape((3, 224, 224), (64, 3, 7, 7), padding=3, stride=2)
     (64, 112, 112)
     """
-    operation = operation.replace("-", "_")
-    x = np.broadcast_to(np.zeros(1, dtype=np.int64), tuple(input_shape))
-    kernel = np.broadcast_to(np.zeros(1, dtype=np.int64), tuple(kernel_shape))
-    plan = make_plan(operation, x, kernel, padding=padding, stride=stride, dilation=dilation, groups=groups)
+    key = str(operation).strip().lower().replace("-", "_")
+    if key not in SHAPE_OPERATIONS:
+        raise UsageError(f"operation {operation!r} is not one of {', '.join(SHAPE_OPERATIONS)} "
+                         f"(conv1x1 keeps the input's height and width: (K, H, W))")
+    # float64 views of one zero: no copy, and no integer range scans
+    x = np.broadcast_to(np.zeros(1), _shape(input_shape, "input shape"))
+    kernel = np.broadcast_to(np.zeros(1), _shape(kernel_shape, "kernel shape"))
+    plan = make_plan(key, x, kernel, padding=padding, stride=stride, dilation=dilation, groups=groups,
+                     check_memory=False)
     return plan.output_shape
+
+
+SHAPE_OPERATIONS = ("conv2d", "correlate2d", "im2col_matmul")
+
+
+def _shape(value, name: str) -> tuple[int, ...]:
+    """A shape given as a sequence of sizes of at least 1."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise UsageError(f"{name} {value!r} must be a sequence of sizes, e.g. (28, 28)")
+    sizes = parse_sizes(value, name)
+    if min(sizes) < 1:
+        raise ShapeError(f"{name} {tuple(sizes)} must have every size at least 1")
+    return tuple(sizes)

@@ -46,7 +46,7 @@ def matrices(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: i
     k_hw = weight.shape[2:]
     return Im2colMatrices(
         x_col=build_x_col(padded, k_hw, stride, dilation),
-        w_row=weight.reshape(weight.shape[0], -1),
+        w_row=weight.reshape(weight.shape[0], -1).copy(),  # never a view of the caller's kernel
         output_hw=output_hw(padded.shape[1:], k_hw, stride, dilation),
         groups=groups,
     )

@@ -15,9 +15,21 @@ INT64_MAX = 2**63 - 1
 
 
 def as_numeric_array(value, name: str) -> np.ndarray:
-    """An ndarray of int64, float32/64 or exact Python numbers (object)."""
-    array = np.asarray(value)
+    """An ndarray of int64, float32/64 or exact Python numbers (object).
+
+    Other float types (float16, longdouble) compute as float64.
+    """
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged lists, mostly
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"{name} is not a rectangular array of numbers ({detail})") from None
     kind = array.dtype.kind
+    if kind == "f" and not isinstance(value, np.ndarray) and _holds_beyond_int64(array):
+        # numpy makes a float64 of Python ints that mix int64 with uint64 (2 and 2**64 - 1)
+        exact = np.array(value, dtype=object)
+        if exact.shape == array.shape and all(type(v) is int for v in exact.flat):
+            return exact
     if kind == "b":
         return array.astype(np.int64)
     if kind in "iu":
@@ -35,13 +47,36 @@ def as_numeric_array(value, name: str) -> np.ndarray:
     raise InputError(f"{name} has dtype {array.dtype}, which is not numeric")
 
 
+def _holds_beyond_int64(array: np.ndarray) -> bool:
+    with np.errstate(invalid="ignore"):
+        return bool(array.size) and bool(np.any(np.abs(array) >= 2.0**63))
+
+
 def _check_object_array(array: np.ndarray, name: str) -> np.ndarray:
+    """The array with numpy scalars made Python numbers (an np.int64 item
+    would wrap where a Python int grows); refuses anything not a number."""
     from fractions import Fraction
 
+    converted = False
     for item in array.flat:
         if isinstance(item, bool) or not isinstance(item, (int, Fraction, float, np.integer, np.floating)):
             raise InputError(f"{name} holds {type(item).__name__} {item!r}, which is not a number")
-    return array
+        converted = converted or isinstance(item, (np.integer, np.floating))
+    if not converted:
+        return array
+    items = [int(v) if isinstance(v, np.integer) else float(v) if isinstance(v, np.floating) else v for v in array.flat]
+    out = np.empty(array.shape, dtype=object)
+    out.reshape(-1)[:] = items
+    return out
+
+
+def to_float(value) -> float:
+    """float(value), or an infinity for an integer or fraction beyond the float
+    range (as float("1e400") is)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def is_exact(array: np.ndarray) -> bool:
@@ -103,7 +138,7 @@ def to_dtype(array: np.ndarray, dtype) -> np.ndarray:
             return np.array(array.tolist(), dtype=object).reshape(array.shape)
         return array.astype(object)
     if array.dtype == object and np.dtype(dtype).kind == "f":
-        return np.array([float(v) for v in array.flat], dtype=dtype).reshape(array.shape)
+        return np.array([to_float(v) for v in array.flat], dtype=dtype).reshape(array.shape)
     return array.astype(dtype, copy=False)
 
 

@@ -7,6 +7,10 @@ the accepted forms.
 
 from __future__ import annotations
 
+import operator
+
+import numpy as np
+
 from ..errors import UsageError
 
 PADDING_WORDS = ("valid", "same", "full")
@@ -28,27 +32,49 @@ BOUNDARY_NAMES = {
 
 
 def _int_list(value, name: str) -> list[int]:
-    """Turn 2, "2", "1,2", (1, 2) into a list of Python ints."""
+    """Turn 2, "2", "1,2", (1, 2), np.array([1, 2]) into a list of Python ints."""
     if isinstance(value, str):
         parts = [p.strip() for p in value.split(",")]
         try:
             return [int(p) for p in parts]
         except ValueError:
             raise UsageError(f"{name} {value!r} is not an integer or a comma-separated list of integers") from None
-    if isinstance(value, bool):
+    if isinstance(value, np.ndarray):
+        value = value.tolist()  # a 0-d array gives its one number, so 2.9 is refused, not cut to 2
+    if isinstance(value, (bytes, bytearray, set, frozenset, dict)):
+        # bytes would read as their character codes, a set in no fixed order
+        raise UsageError(f"{name} {value!r} is not an integer or a sequence of integers")
+    if _is_integer(value):
+        return [operator.index(value)]
+    if isinstance(value, (bool, np.bool_)):
         raise UsageError(f"{name} must be an integer, not {value!r}")
-    if isinstance(value, int) or hasattr(value, "__index__"):
-        return [int(value)]
     try:
         items = list(value)
     except TypeError:
         raise UsageError(f"{name} {value!r} is not an integer or a sequence of integers") from None
-    out = []
-    for item in items:
-        if isinstance(item, bool) or not (isinstance(item, int) or hasattr(item, "__index__")):
-            raise UsageError(f"{name} {value!r} is not a sequence of integers")
-        out.append(int(item))
-    return out
+    if not items:
+        raise UsageError(f"{name} {value!r} is empty; give one integer or a sequence of integers")
+    if not all(_is_integer(item) for item in items):
+        raise UsageError(f"{name} {value!r} is not a sequence of integers")
+    return [operator.index(item) for item in items]
+
+
+def _is_integer(value) -> bool:
+    """An int or integer scalar (numpy's, or a one-element integer tensor), never a bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, int):
+        return True
+    try:
+        operator.index(value)  # what numpy does for an index: np.float64(2.0) and torch.tensor(2.7) refuse
+    except TypeError:
+        return False
+    return True
+
+
+def parse_sizes(value, name: str) -> list[int]:
+    """A sequence of integers, as for a shape."""
+    return _int_list(value, name)
 
 
 def parse_pair(value, name: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import InputError, ShapeError
 from . import numeric
 from .direct import output_hw
 from .options import parse_boundary, parse_groups, parse_padding, parse_pair
@@ -124,7 +124,7 @@ def _check_channels(x3, weight, groups, kernel_shape):
     if per_group != channels // groups:
         raise ShapeError(
             f"kernel {kernel_shape} expects {per_group * groups} input channels "
-            f"({per_group} per group x {groups} groups), but input has {channels}"
+            f"({per_group} per group x {_count(groups, 'group')}), but input has {channels}"
         )
 
 
@@ -133,8 +133,13 @@ def _bias_vector(bias, filters: int) -> np.ndarray | None:
         return None
     vector = numeric.as_numeric_array(bias, "bias").reshape(-1)
     if vector.size != filters:
-        raise ShapeError(f"bias has {vector.size} values but there are {filters} output channels (filters)")
+        raise ShapeError(f"bias has {_count(vector.size, 'value')} but there are {_count(filters, 'output channel')} "
+                         f"(filters)")
     return vector
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def make_plan(
@@ -149,8 +154,11 @@ def make_plan(
     dilation=1,
     groups=1,
     bias=None,
+    check_memory: bool = True,
 ) -> Plan:
-    """Validate everything and return the plan; raises ConvcliError subclasses."""
+    """Validate everything and return the plan; raises ConvcliError subclasses.
+    `check_memory` False skips the refusal of arrays too big for this machine
+    (for a plan that is only asked its output shape)."""
     x = numeric.as_numeric_array(x, "input")
     kernel = numeric.as_numeric_array(kernel, "kernel")
     padding_spec = parse_padding(padding)
@@ -179,9 +187,12 @@ def make_plan(
             f"with padding {_describe_padding(padding_spec)} (padded size {padded_hw})"
         )
 
-    _check_memory(x3.shape[0], padded_hw, weight.shape[0], spatial_output(x3.shape[1:], k_hw, pads, stride, dilation))
+    if check_memory:
+        _check_memory(x3.shape[0], padded_hw, weight.shape[0], spatial_output(x3.shape[1:], k_hw, pads, stride, dilation))
 
     fill = numeric.as_numeric_array(fill_value, "fill value").reshape(-1)
+    if fill.size != 1:  # data, as a bias of the wrong length is
+        raise InputError(f"fill value must be one number, got {_count(fill.size, 'value')}")
     operands = [x3, weight] + ([bias_vector] if bias_vector is not None else [])
     fill_used = boundary == "fill" and any(pads)
     if fill_used:
