@@ -312,3 +312,13 @@ def test_im2col_w_row_is_not_a_view_of_the_kernel():
     matrices = convcli.im2col_matrices(np.ones((3, 3), int), kernel)
     matrices.w_row[0, 0] = 100
     assert kernel.tolist() == [[1, 2], [3, 4]]
+
+
+def test_a_python_float_fill_keeps_float32_work_float32_as_numpy_scalars_do():
+    x, k = np.ones((3, 3), np.float32), np.ones((2, 2), np.float32)
+    weak = convcli.correlate2d(x, k, padding=1, fill_value=0.5)
+    assert weak.dtype == np.float32 and weak[0, 0] == np.float32(2.5)
+    # a numpy float64 scalar is a float64 value, as in numpy: the work is float64
+    assert convcli.correlate2d(x, k, padding=1, fill_value=np.float64(0.5)).dtype == np.float64
+    # on integers a fraction still makes the work float64
+    assert convcli.correlate2d(np.ones((3, 3), int), [[1]], padding=1, fill_value=0.5).dtype == np.float64

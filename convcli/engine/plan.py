@@ -195,7 +195,10 @@ def make_plan(
         raise InputError(f"fill value must be one number, got {_count(fill.size, 'value')}")
     operands = [x3, weight] + ([bias_vector] if bias_vector is not None else [])
     fill_used = boundary == "fill" and any(pads)
-    if fill_used:
+    # a Python float fill is a "weak" scalar, as in numpy (NEP 50) and torch's
+    # F.pad: it does not make float32 work float64
+    weak_fill = type(fill_value) is float and numeric.result_dtype(operands) is np.float32
+    if fill_used and not weak_fill:
         operands.append(fill)
     dtype = numeric.result_dtype(operands)
     if dtype is np.int64:
