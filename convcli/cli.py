@@ -19,7 +19,7 @@ from .pipeline import (
     check_trace_output,
     choice,
     console,
-    emit,
+    deliver,
     exact_numbers,
     exact_operands,
     guarded,
@@ -35,9 +35,9 @@ from .pipeline import (
     refuse_output_over_input,
     rich_wanted,
     run_operation,
-    show_trace,
     warn_non_finite,
     worked_steps,
+    write_stderr,
     write_stdout,
 )
 
@@ -161,9 +161,7 @@ def conv1x1_command(
     else:
         result = engine.conv1x1(inexact(x), inexact(weight_matrix), bias=inexact(bias_vector))
     warn_non_finite([*zip(input_names(pairs), (x, weight_matrix)), ("bias", bias_vector)], result)
-    if worked is not None:
-        show_trace(worked, trace_request, request)
-    emit(result, request, title="conv1x1")
+    deliver(result, request, "conv1x1", worked, trace_request)
 
 
 @app.command("compare")
@@ -224,7 +222,7 @@ def shape_command(
     report = explain_shape(input, kernel, stride=stride, padding=padding, dilation=dilation, like=like,
                            operation=operation, transposed=transposed, output_padding=output_padding)
     for warning in report.warnings:
-        sys.stderr.write(f"Warning: {warning}\n")
+        write_stderr(f"Warning: {warning}\n")
     if fmt == "json":
         import json
 
@@ -270,8 +268,11 @@ def _next_page(number: int, total: int) -> bool:
     try:
         answer = sys.stdin.readline()
     except (OSError, ValueError):
+        answer = ""
+    if not answer:  # end of input (Ctrl-D): end the prompt's line, so the shell's prompt starts its own
+        write_stderr("\n")
         return False
-    return bool(answer) and answer.strip().lower() not in ("q", "quit")
+    return answer.strip().lower() not in ("q", "quit")
 
 
 @app.command("demo")
@@ -309,6 +310,9 @@ def _click_exceptions():
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI and return its exit code (the console script's entry point)."""
+    from .quick import open_streams
+
+    open_streams()
     usage_error, no_args_error = _click_exceptions()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -323,7 +327,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 return fast()
             return app(args=values_after_double_dash(app, args), prog_name="convcli", standalone_mode=False)
         except no_args_error as error:
-            sys.stderr.write(error.format_message() + "\n")
+            message = error.format_message()  # the help itself is already printed
+            if message.strip():
+                write_stderr(message + "\n")
             return 2
         except usage_error as error:
             if debug:
@@ -331,10 +337,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             message = one_line(error.format_message())
             if looks_like_data(getattr(error, "option_name", None) or ""):
                 message += " (a value that starts with '-' can follow --, as in: convcli conv2d -- \"-1 2\" k.csv)"
-            sys.stderr.write(f"Error: {message}\n")
+            write_stderr(f"Error: {message}\n")
             return 2
         except typer.Abort:
-            sys.stderr.write("Error: aborted\n")
+            write_stderr("Error: aborted\n")
             return 130
         except SystemExit as exit:
             closed_pipe = type(sys.stdout).__name__ == "PacifyFlushWrapper" or isinstance(exit.__context__, BrokenPipeError)

@@ -7,6 +7,7 @@ significant digits).
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -168,11 +169,23 @@ def check_target(path: str, *, try_writing: bool = False) -> tuple[str, str]:
     folder where no file can be created. Returns (the file to replace, its
     folder): a symbolic link is written through."""
     shown = path
+    if not path:
+        raise UsageError("-o needs a file name (or - for stdout)")
+    if os.path.realpath(path) == os.devnull:  # a dry run: nothing is written
+        return os.devnull, os.path.dirname(os.devnull)
     if os.path.islink(path):
+        try:
+            os.stat(path)
+        except OSError as error:
+            if error.errno == errno.ELOOP:  # a loop has no target to replace
+                raise OutputError(f"{shown}: cannot write ({error.strerror})") from None
         path = os.path.realpath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OutputError(f"{shown}: is a directory")
+    if os.path.isfile(path) and not os.access(path, os.W_OK):
+        # renaming over it would need only the folder's permission; `>` and cp refuse it, and so does -o
+        raise OutputError(f"{shown}: cannot write (the file is write-protected)")
     if os.path.exists(path) and not os.path.isfile(path):
         # renaming over a device, pipe or socket would replace it, not write to it
         raise OutputError(f"{shown}: not a regular file; -o writes files (leave out -o to write to stdout)")
@@ -213,6 +226,8 @@ def write_atomic(path: str, data: bytes) -> None:
     an existing file is either replaced whole or left untouched. A symbolic
     link is written through: its target is replaced, the link stays."""
     path, folder = check_target(path)  # again: the folder may have changed while the result was computed
+    if path == os.devnull:
+        return
     try:
         handle, temporary = tempfile.mkstemp(prefix=".convcli-", suffix=".tmp", dir=folder)
     except OSError as error:
@@ -223,7 +238,12 @@ def write_atomic(path: str, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         if os.path.exists(path):
-            os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+            replaced = os.stat(path)
+            try:  # keep the owner and group too, where allowed (root, or a group of one's own)
+                os.chown(temporary, replaced.st_uid, replaced.st_gid)
+            except OSError:
+                pass
+            os.chmod(temporary, replaced.st_mode & 0o7777)
         else:
             umask = os.umask(0)
             os.umask(umask)

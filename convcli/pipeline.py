@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from .errors import ConvcliError, InputError, UsageError
+from .errors import ConvcliError, InputError, OutputError, UsageError
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
 TRACE_FORMATS = ("text", "markdown", "latex")
@@ -100,12 +100,12 @@ def warn_non_finite(named: list[tuple[str, object]], result=None) -> None:
         inf_count = int(np.isinf(array).sum())
         if nan_count or inf_count:
             parts = [f"{n} {word}" for n, word in ((nan_count, "NaN"), (inf_count, "infinite")) if n]
-            sys.stderr.write(f"Warning: {name} holds {' and '.join(parts)} value(s); "
+            write_stderr(f"Warning: {name} holds {' and '.join(parts)} value(s); "
                              "results that touch them are NaN or infinite\n")
             said = True
     if not said and result is not None and result.dtype.kind == "f" and not np.isfinite(result).all():
         count = int(np.count_nonzero(~np.isfinite(result)))
-        sys.stderr.write(f"Warning: {count} result value(s) overflowed the float range to infinity or NaN\n")
+        write_stderr(f"Warning: {count} result value(s) overflowed the float range to infinity or NaN\n")
 
 
 def read_operands(input_spec: str, kernel_spec: str, *, padding, boundary, fill_value: str, stride, dilation, groups,
@@ -159,6 +159,8 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
     from . import outputs
 
     if request.path is not None:
+        if os.path.realpath(request.path) == os.devnull:
+            return
         fmt = outputs.format_for_path(request.path, request.fmt if request.fmt != "table" else None)
         outputs.write_atomic(request.path, outputs.encode(result, fmt, request.precision))
         return
@@ -184,19 +186,24 @@ def write_stdout(data) -> None:
     reader cut short for a success and dropped the rest, exiting 0."""
     stream = sys.stdout
     try:
-        descriptor = stream.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): write as usual
-        if isinstance(data, bytes):
-            stream.buffer.write(data)
-        else:
-            stream.write(data)
-        return
-    stream.flush()  # what was written before goes first
-    if isinstance(data, str):  # encoded as sys.stdout itself would encode it
-        data = data.encode(stream.encoding or "utf-8", getattr(stream, "errors", None) or "strict")
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view):]
+        try:
+            descriptor = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): write as usual
+            if isinstance(data, bytes):
+                stream.buffer.write(data)
+            else:
+                stream.write(data)
+            return
+        stream.flush()  # what was written before goes first
+        if isinstance(data, str):  # encoded as sys.stdout itself would encode it
+            data = data.encode(stream.encoding or "utf-8", getattr(stream, "errors", None) or "strict")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view):]
+    except BrokenPipeError:
+        raise
+    except OSError as error:  # a full disk (`> /dev/full`), a closed stdout (`>&-`)
+        raise OutputError(f"stdout: cannot write ({error.strerror or error})") from None
 
 
 class StdoutWriter:
@@ -388,12 +395,22 @@ def run_operation(
     worked = worked_steps(operation, x, kernel, options, trace)
     computed = options if exact else dict(options, fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     function = getattr(engine, operation)
-    with computing(operation, request.no_color):
+    with computing(operation.replace("_", "-"), request.no_color):
         result = function(x if exact else inexact(x), kernel if exact else inexact(kernel), **computed, method=method)
     warn(x, kernel, options, result)
+    deliver(result, request, operation.replace("_", "-"), worked, trace)  # titled as the command is named
+
+
+def deliver(result, request: OutputRequest, title: str, worked=None, trace: Optional[TraceRequest] = None) -> None:
+    """The worked steps, if asked for, then the result. With -o the file is
+    written first, so a reader that stops the trace early (`| head`, quitting
+    less) does not cost the file."""
+    if request.path is not None:
+        emit(result, request, title=title)
     if worked is not None:
         show_trace(worked, trace, request)
-    emit(result, request, title=operation)
+    if request.path is None:
+        emit(result, request, title=title)
 
 
 def output_request(fmt, output, precision, no_color, *, program: bool = False) -> OutputRequest:
@@ -408,8 +425,8 @@ def output_request(fmt, output, precision, no_color, *, program: bool = False) -
 
         output = os.path.expanduser(output)  # a quoted ~/x.csv, as the inputs read it
         # before any reading or computing: a bad -o must not cost the whole run, nor follow warnings
-        outputs.check_target(output, try_writing=True)
-        if not program:
+        target, _ = outputs.check_target(output, try_writing=True)
+        if not program and target != os.devnull:  # /dev/null takes any format (a dry run)
             outputs.format_for_path(output, fmt if fmt != "table" else None)
     return OutputRequest(fmt, output, precision, no_color)
 
@@ -450,21 +467,47 @@ def _guarded(action, debug: bool) -> int:
     except ConvcliError as error:
         if debug:
             raise
-        sys.stderr.write(f"Error: {one_line(error)}\n")
+        _drop_stdout(error)
+        write_stderr(f"Error: {one_line(error)}\n")
         return error.exit_code
     except BrokenPipeError:
         # the reader went away (e.g. `| head`); stop quietly like other filters
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        _drop_stdout()
         return 141
+    except OSError as error:
+        # what Python's own stdout met (`--help > /dev/full`); files we read or write say their name
+        if debug:
+            raise
+        _drop_stdout()
+        write_stderr(f"Error: stdout: cannot write ({error.strerror or error})\n")
+        return 1
     except KeyboardInterrupt:
-        sys.stderr.write("Error: interrupted\n")
+        write_stderr("Error: interrupted\n")
         return 130
     except MemoryError:
         if debug:
             raise
-        sys.stderr.write("Error: out of memory; the problem is too large for this machine\n")
+        write_stderr("Error: out of memory; the problem is too large for this machine\n")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _drop_stdout(error: BaseException | None = None) -> None:
+    """After stdout failed, send what is still buffered nowhere, so Python's
+    flush at exit does not fail again with a traceback-like message."""
+    if error is not None and not str(error).startswith("stdout:"):
+        return
+    try:
+        sys.stdout = open(os.devnull, "w")
+    except OSError:
+        pass
+
+
+def write_stderr(line: str) -> None:
+    """A warning or error line; a stderr that is closed or full loses it, not
+    the result (the exit code still tells)."""
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr is closed or full too: the exit code says it
+        pass

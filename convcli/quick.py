@@ -250,8 +250,44 @@ def run_plain(operation: str, input_spec: str, kernel_spec: str, values: dict) -
                   request=output_request(values["format"], None, None, False))
 
 
+class ClosedStream:
+    """Stands in for stdout or stderr when the shell closed it (``>&-``), where
+    Python leaves None: writes fail with EBADF, as on a closed descriptor, so
+    the one ``Error:`` line says so (or, for stderr, the exit code alone)."""
+
+    encoding = "utf-8"
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def write(self, text) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+
+def open_streams() -> None:
+    """Replace a closed stdout or stderr (None) with a ClosedStream."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStream("stdout")
+    if sys.stderr is None:
+        sys.stderr = ClosedStream("stderr")
+
+
 def main(argv: list[str] | None = None) -> int:
     """The console script: the plain lane when it applies, else cli.main."""
+    open_streams()
     args = list(sys.argv[1:] if argv is None else argv)
     plain = plain_command(args)
     if plain is None:

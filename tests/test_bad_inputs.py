@@ -143,11 +143,14 @@ def test_unwritable_output_folder(tmp_path, capsys):
     assert not target.exists()
 
 
-def test_output_to_a_device_is_refused(capsys):
-    assert main(["conv2d", "1 2; 3 4", "1", "--format", "csv", "-o", os.devnull]) == 1
+def test_output_to_a_pipe_or_device_is_refused(capsys, tmp_path):
+    # renaming over it would replace it, not write to it (/dev/null alone is taken, as a dry run)
+    fifo = str(tmp_path / "pipe.csv")
+    os.mkfifo(fifo)
+    assert main(["conv2d", "1 2; 3 4", "1", "--format", "csv", "-o", fifo]) == 1
     captured = capsys.readouterr()
-    assert captured.out == "" and captured.err == f"Error: {os.devnull}: not a regular file; -o writes files (leave out -o to write to stdout)\n"
-    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+    assert captured.out == "" and captured.err == f"Error: {fifo}: not a regular file; -o writes files (leave out -o to write to stdout)\n"
+    assert not os.path.isfile(fifo) and os.path.exists(fifo)
 
 
 def test_output_extension_unknown(tmp_path, capsys):
@@ -275,3 +278,37 @@ def test_existing_other_file_is_replaced(tmp_path, capsys):
     assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 0
     assert json.loads(target.read_text()) == [[1, 2], [3, 4]]
     assert os.stat(target).st_mode & 0o777 == 0o640
+
+
+def test_a_write_protected_file_is_refused_as_the_shell_refuses_it(tmp_path, capsys, monkeypatch):
+    from convcli import outputs
+
+    target = tmp_path / "mine.csv"
+    target.write_text("precious\n")
+    os.chmod(target, 0o444)
+    # root may write anything, as with `>`; for a user os.access says no, which root needs a stand-in for
+    real_access = os.access
+    monkeypatch.setattr(outputs.os, "access", lambda path, mode: False if str(path) == str(target)
+                        else real_access(path, mode))
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 1
+    assert capsys.readouterr().err == f"Error: {target}: cannot write (the file is write-protected)\n"
+    assert target.read_text() == "precious\n"
+
+
+def test_a_symbolic_link_loop_is_refused_not_replaced(tmp_path, capsys):
+    os.symlink("loop2.csv", tmp_path / "loop1.csv")
+    os.symlink("loop1.csv", tmp_path / "loop2.csv")
+    target = str(tmp_path / "loop1.csv")
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", target]) == 1
+    assert capsys.readouterr().err == f"Error: {target}: cannot write (Too many levels of symbolic links)\n"
+    assert os.path.islink(target) and os.readlink(target) == "loop2.csv"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="only root may give a file to another owner")
+def test_a_replaced_file_keeps_its_owner_and_group(tmp_path):
+    target = tmp_path / "theirs.csv"
+    target.write_text("old\n")
+    os.chown(target, 65534, 65534)
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target)]) == 0
+    status = os.stat(target)
+    assert (status.st_uid, status.st_gid) == (65534, 65534) and target.read_text() == "1,2\n3,4\n"

@@ -323,6 +323,35 @@ def test_console_script_and_module_entry_points(tmp_path):
         assert done.stderr == "Warning: 1 result value(s) overflowed the float range to infinity or NaN\n"
 
 
+def _shell(command: str, tmp_path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, cwd=tmp_path)
+
+
+CONVCLI = f"'{sys.executable}' -m convcli"
+
+
+@pytest.mark.parametrize("args", ["conv2d '1 2; 3 4' 1", "conv2d '1 2; 3 4' 1 --format table", "kernels", "--help",
+                                  "conv2d --help", "shape -i 5 -k 3", "compare '1 2; 3 4' 1", "demo", "--version"])
+def test_a_closed_or_full_stdout_is_one_error_line(args, tmp_path):
+    closed = _shell(f"{CONVCLI} {args} >&-", tmp_path)
+    assert (closed.returncode, closed.stderr) == (1, "Error: stdout: cannot write (stdout is closed)\n")
+    if os.path.exists("/dev/full"):
+        full = _shell(f"{CONVCLI} {args} > /dev/full", tmp_path)
+        assert (full.returncode, full.stderr) == (1, "Error: stdout: cannot write (No space left on device)\n")
+
+
+def test_results_survive_a_closed_stdout_or_a_full_stderr(tmp_path):
+    # -o needs no stdout; a warning that cannot be shown does not cost the result
+    done = _shell(f"{CONVCLI} conv2d '1 2; 3 4' '1 1' -o out.csv >&-", tmp_path)
+    assert done.returncode == 0 and (tmp_path / "out.csv").read_text() == "3\n7\n"
+    if os.path.exists("/dev/full"):
+        warned = _shell(f"{CONVCLI} conv2d '1 nan' 1 2>/dev/full", tmp_path)
+        assert (warned.returncode, warned.stdout) == (0, "1.0,nan\n")
+    failed = _shell(f"{CONVCLI} conv2d missing.csv 1 2>&-", tmp_path)
+    assert (failed.returncode, failed.stdout) == (1, "")
+
+
 @pytest.mark.parametrize("args", [["demo"], ["conv2d", "1 2; 3 4", "1"], ["shape", "-i", "5", "-k", "3"],
                                   ["demo", "--help"], ["--help"]])
 def test_a_closed_pipe_exits_141_quietly(args):
@@ -437,3 +466,23 @@ def test_terminal_gets_a_table_and_no_color_is_honoured():
         assert code == 0
         assert "\x1b[" not in plain
         assert "30" in plain and "14" in plain and "," not in plain  # a table, not CSV
+
+
+def test_with_o_the_file_is_written_before_a_trace_the_reader_may_stop(tmp_path):
+    (tmp_path / "mid.csv").write_text("".join(f"{i},{i + 1},{i + 2}\n" for i in range(400)))
+    done = _shell(f"{CONVCLI} conv2d mid.csv '1 2; 3 4' --trace --steps 200 -o out.csv | head -c 5", tmp_path)
+    assert done.returncode == 0 and done.stdout == "conv2"
+    assert (tmp_path / "out.csv").read_text().splitlines()[:2] == ["7,17", "17,27"]
+
+
+def test_small_output_details(capsys, tmp_path):
+    # the table is titled as the command is named
+    code, out, _ = run(capsys, "im2col-matmul", "1 2; 3 4", "1", "--format", "table")
+    assert code == 0 and out.splitlines()[0].strip() == "im2col-matmul"
+    # -o /dev/null: a dry run, whatever the format
+    assert run(capsys, "conv2d", "1 2", "1", "-o", os.devnull) == (0, "", "")
+    code, out, err = run(capsys, "conv2d", "1 2", "1", "-o", "")
+    assert (code, err) == (2, "Error: -o needs a file name (or - for stdout)\n")
+    # no arguments: the help, and no stray blank line on stderr
+    code, out, err = run(capsys)
+    assert code == 2 and "Usage" in out and err == ""

@@ -236,6 +236,7 @@ def test_demo_no_pause_and_closed_stdin_never_wait(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", FakeTerminalInput(""))  # a terminal that reaches end of file at once
     code, out, err = run(capsys, "demo", "--no-color")
     assert code == 0 and err.count("Enter for the next step") == 1
+    assert err.endswith("q to quit -- \n")  # the shell's prompt then starts on a line of its own
 
 
 def test_comparison_rich_rendering_at_a_fixed_width():
