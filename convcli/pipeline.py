@@ -203,6 +203,7 @@ def write_stdout(data) -> None:
     except BrokenPipeError:
         raise
     except OSError as error:  # a full disk (`> /dev/full`), a closed stdout (`>&-`)
+        drop_stdout()
         raise OutputError(f"stdout: cannot write ({error.strerror or error})") from None
 
 
@@ -467,19 +468,21 @@ def _guarded(action, debug: bool) -> int:
     except ConvcliError as error:
         if debug:
             raise
-        _drop_stdout(error)
         write_stderr(f"Error: {one_line(error)}\n")
         return error.exit_code
     except BrokenPipeError:
         # the reader went away (e.g. `| head`); stop quietly like other filters
-        _drop_stdout()
+        drop_stdout()
         return 141
     except OSError as error:
-        # what Python's own stdout met (`--help > /dev/full`); files we read or write say their name
         if debug:
             raise
-        _drop_stdout()
-        write_stderr(f"Error: stdout: cannot write ({error.strerror or error})\n")
+        if error.filename is None:
+            # what Python's own stdout met (`--help > /dev/full`): a stream's error names no file
+            drop_stdout()
+            write_stderr(f"Error: stdout: cannot write ({error.strerror or error})\n")
+        else:  # never seen: reading and writing files raise our own errors
+            write_stderr(f"Error: {error.filename}: {error.strerror or error}\n")
         return 1
     except KeyboardInterrupt:
         write_stderr("Error: interrupted\n")
@@ -492,11 +495,9 @@ def _guarded(action, debug: bool) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _drop_stdout(error: BaseException | None = None) -> None:
+def drop_stdout() -> None:
     """After stdout failed, send what is still buffered nowhere, so Python's
     flush at exit does not fail again with a traceback-like message."""
-    if error is not None and not str(error).startswith("stdout:"):
-        return
     try:
         sys.stdout = open(os.devnull, "w")
     except OSError:
