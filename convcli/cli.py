@@ -263,8 +263,7 @@ def _is_terminal(stream) -> bool:
 
 def _next_page(number: int, total: int) -> bool:
     """Wait for Enter (prompt on stderr); False when the reader types q or closes stdin."""
-    sys.stderr.write(f"-- {number} of {total}: Enter for the next step, q to quit -- ")
-    sys.stderr.flush()
+    write_stderr(f"-- {number} of {total}: Enter for the next step, q to quit -- ")
     try:
         answer = sys.stdin.readline()
     except (OSError, ValueError):

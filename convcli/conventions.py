@@ -135,8 +135,7 @@ def axis_pads(library: str, operation: str, word: str, input_size: int, kernel_s
     """
     size = effective_size(kernel_size, dilation)
     if library == "numpy":
-        if stride != 1 or dilation != 1:
-            raise UsageError(f"--like numpy: np.convolve has no stride or dilation (got stride {stride}, dilation {dilation})")
+        check_numpy_geometry(library, stride, dilation)
         return numpy_pads(word, _is_convolution(operation), input_size, kernel_size)
     if word == "valid":
         return 0, 0
@@ -218,8 +217,7 @@ def resolve_pads(library: str, operation: str, padding, input_hw, kernel_hw, str
     spec = parse_padding(padding)
     stride, dilation = parse_pair(stride, "stride"), parse_pair(dilation, "dilation")
     if not isinstance(spec, str):
-        if library == "numpy" and (stride != (1, 1) or dilation != (1, 1)):
-            raise UsageError(f"--like numpy: np.convolve has no stride or dilation (got stride {stride}, dilation {dilation})")
+        check_numpy_geometry(library, stride, dilation)
         return spec
     if library == "scipy":
         # exactly the engine's own rule, so --like scipy is the default
@@ -227,6 +225,12 @@ def resolve_pads(library: str, operation: str, padding, input_hw, kernel_hw, str
     rows = axis_pads(library, operation, spec, input_hw[0], kernel_hw[0], stride[0], dilation[0])
     cols = axis_pads(library, operation, spec, input_hw[1], kernel_hw[1], stride[1], dilation[1])
     return rows + cols
+
+
+def check_numpy_geometry(library: str, stride, dilation) -> None:
+    """np.convolve has neither a stride nor a dilation (one axis's ints, or pairs)."""
+    if library == "numpy" and {stride, dilation} - {1, (1, 1)}:
+        raise UsageError(f"--like numpy: np.convolve has no stride or dilation (got stride {stride}, dilation {dilation})")
 
 
 def check_tf_atrous(library: str, stride, dilation, option: str = "--like") -> None:

@@ -250,8 +250,8 @@ def inexact(value):
 
     from .engine.numeric import to_float
 
-    if isinstance(value, Fraction):
-        return to_float(value) if value.denominator != 1 else int(value)
+    if isinstance(value, Fraction):  # a numpy float64, as a typed decimal reads: a value, not a weak Python float
+        return np.float64(to_float(value)) if value.denominator != 1 else int(value)
     if isinstance(value, np.ndarray) and value.dtype == object:
         if any(isinstance(v, Fraction) and v.denominator != 1 for v in value.flat):
             return np.array([to_float(v) for v in value.flat], dtype=np.float64).reshape(value.shape)

@@ -271,6 +271,10 @@ class ClosedStream:
     def isatty(self) -> bool:
         return False
 
+    @property
+    def buffer(self):  # binary writes (.npy) fail the same way
+        return self
+
     def fileno(self) -> int:
         import errno
 

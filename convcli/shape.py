@@ -13,9 +13,10 @@ the result under every ``--like`` side by side.
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
 
-from .conventions import LIBRARIES, axis_pads, check_shapes, check_tf_atrous, parse_like
+from .conventions import LIBRARIES, axis_pads, check_numpy_geometry, check_shapes, check_tf_atrous, parse_like
 from .engine.options import parse_padding, parse_pair
 from .engine.plan import effective_size
 from .errors import ShapeError, UsageError
@@ -102,16 +103,18 @@ def transposed_formula(i: int, k: int, s: int, d: int, before: int, after: int, 
     return size, f"{s}*({i}-1) + {extra} + {kernel} - {pads} = {size}"
 
 
+@functools.lru_cache(maxsize=64)  # the "every --like" line asks again for each library
 def unused_inputs(i: int, k: int, s: int, d: int, before: int, outputs: int) -> tuple[tuple[int, ...], int | None]:
-    """Input indices (not pads) that no output window reads (the first 20
-    found), and how many there are: None when the kernel has too many taps
-    to count them.
+    """Input indices (not pads) that no output window reads (up to 20 of
+    them, from the start and the end of the input), and how many there are:
+    None when a dilated kernel has too many taps to count them.
 
-    Tap t of window o reads padded index ``o*s + t*d``. Grouped by their
-    remainder modulo s, tap t's reads are the quotients ``(t*d)//s + o`` for
-    o in range(outputs): an interval. So each remainder holds a few merged
-    intervals, and the count is exact arithmetic on Python integers, however
-    large the sizes or the stride.
+    Tap t of window o reads padded index ``o*s + t*d``. Contiguous windows
+    (no dilation) are counted by formula. Dilated taps are grouped by their
+    remainder modulo s: tap t's reads are then the quotients ``(t*d)//s + o``
+    for o in range(outputs), an interval, so each remainder holds a few merged
+    intervals. Either way the count is exact arithmetic on Python integers,
+    however large the sizes or the stride.
 
     >>> unused_inputs(28, 5, 2, 1, 0, 12)  # 23 is odd: row 27 does not fit
     ((27,), 1)
@@ -120,11 +123,18 @@ def unused_inputs(i: int, k: int, s: int, d: int, before: int, outputs: int) -> 
     """
     if outputs <= 0:
         return (), 0
-    if d == 1 and s <= k:
-        # the windows overlap or touch: only a tail can be missed
-        first_unused = max((outputs - 1) * s + k - before, 0)
-        count = max(0, i - first_unused)
-        return tuple(range(first_unused, min(i, first_unused + 20))), count
+    if k == 1 or d == 1:  # contiguous windows (a single tap's dilation changes nothing)
+        if s <= k:  # the windows overlap or touch: only a tail can be missed
+            first_unused = max((outputs - 1) * s + k - before, 0)
+            count = max(0, i - first_unused)
+            return tuple(range(first_unused, min(i, first_unused + 20))), count
+
+        def covered(end: int) -> int:  # padded indices below `end` that windows read
+            windows, rest = divmod(max(end, 0), s)
+            return outputs * k if windows >= outputs else windows * k + min(rest, k)
+
+        count = i - (covered(before + i) - covered(before))
+        return _gaps_between_windows(i, k, s, before, outputs), count
     if k > TAP_LIMIT:
         return (), None
     reads = _reads_by_remainder(k, s, d, outputs)
@@ -134,17 +144,44 @@ def unused_inputs(i: int, k: int, s: int, d: int, before: int, outputs: int) -> 
         low = -((remainder - before) // s)
         high = -((remainder - before - i) // s)
         read += sum(max(0, min(stop, high) - max(start, low)) for start, stop in zip(*intervals))
-    count = i - read
-    found = []
-    for index in range(min(i, UNUSED_SCAN_LIMIT)):
-        if len(found) == min(20, count):
-            break
-        quotient, remainder = divmod(index + before, s)
+
+    def unread(padded_index: int) -> bool:
+        quotient, remainder = divmod(padded_index, s)
         starts, stops = reads.get(remainder, ((), ()))
         at = bisect.bisect_right(starts, quotient) - 1
-        if at < 0 or quotient >= stops[at]:
-            found.append(index)
-    return tuple(found), count
+        return at < 0 or quotient >= stops[at]
+
+    count = i - read
+    return _first_unused(i, count, unread, before), count
+
+
+def _gaps_between_windows(i: int, k: int, s: int, before: int, outputs: int) -> tuple[int, ...]:
+    """The first 20 input indices between windows of k read cells every s (s > k), and after the last."""
+    found: list[int] = []
+    end = before + i
+    window = min(before // s, outputs - 1)  # the gap after this window holds `before`, or lies beyond it
+    while len(found) < 20 and window < outputs:
+        gap_start = max(window * s + k, before)
+        gap_end = min((window + 1) * s if window < outputs - 1 else end, end)
+        found.extend(range(gap_start - before, max(gap_start, min(gap_end, gap_start + 20 - len(found))) - before))
+        window += 1
+    return tuple(found)
+
+
+def _first_unused(i: int, count: int, unread, before: int) -> tuple[int, ...]:
+    """Up to 20 unread input indices, looked for among the first and the last
+    UNUSED_SCAN_LIMIT (a tail that does not fit is the usual case)."""
+    wanted = min(20, count)
+    found: list[int] = []
+    head = range(min(i, UNUSED_SCAN_LIMIT))
+    tail = range(max(len(head), i - UNUSED_SCAN_LIMIT), i)
+    for indices in (head, tail):
+        for index in indices:
+            if len(found) == wanted:
+                return tuple(found)
+            if unread(index + before):
+                found.append(index)
+    return tuple(found)
 
 
 def _reads_by_remainder(k: int, s: int, d: int, outputs: int) -> dict:
@@ -231,15 +268,20 @@ def _compare(operation, spec, sizes, kernel, stride, dilation, transposed, extra
 def _warnings(axes) -> list[str]:
     notes = []
     for axis in axes:
+        if axis.unused_count is None:
+            notes.append(f"input {axis.name} that no window reads were not counted: the kernel has more than "
+                         f"{TAP_LIMIT:,} dilated taps along them")
+            continue
         if not axis.unused_count:
             continue
-        shown = ", ".join(str(v) for v in axis.unused[:8]) + (", ..." if axis.unused_count > 8 else "")
+        listed = axis.unused[:8]
+        shown = ", ".join(str(v) for v in listed) + (", ..." if axis.unused_count > len(listed) else "")
         last_read = (axis.output_size - 1) * axis.stride + axis.dilation * (axis.kernel_size - 1) - axis.pad_before
         tail = max(0, axis.input_size - 1 - last_read)
         reasons = []
         if axis.unused_count > tail:
             which = "them" if not tail else "some"
-            if axis.dilation == 1:
+            if axis.dilation == 1 or axis.kernel_size == 1:
                 reasons.append(f"stride {axis.stride} steps over {which}")
             elif axis.stride == 1:
                 reasons.append(f"dilation {axis.dilation} leaves gaps between the taps that the windows do not fill")
@@ -301,6 +343,7 @@ def explain_shape(input_size, kernel_size, *, stride=1, padding="valid", dilatio
         spec = (0, 0, 0, 0)
     check_tf_atrous(library, stride, dilation)
     check_shapes(library, sizes, kernel)
+    check_numpy_geometry(library, stride, dilation)
     pads = _pads_for(library, operation, spec, sizes, kernel, stride, dilation)
     axes = tuple(
         _axis(AXIS_NAMES[a], sizes[a], kernel[a], stride[a], dilation[a], *pads[a], transposed, extra)

@@ -331,7 +331,8 @@ def _shell(command: str, tmp_path) -> subprocess.CompletedProcess:
 CONVCLI = f"'{sys.executable}' -m convcli"
 
 
-@pytest.mark.parametrize("args", ["conv2d '1 2; 3 4' 1", "conv2d '1 2; 3 4' 1 --format table", "kernels", "--help",
+@pytest.mark.parametrize("args", ["conv2d '1 2; 3 4' 1", "conv2d '1 2; 3 4' 1 --format table",
+                                  "conv2d '1 2; 3 4' 1 --format npy", "kernels", "--help",
                                   "conv2d --help", "shape -i 5 -k 3", "compare '1 2; 3 4' 1", "demo", "--version"])
 def test_a_closed_or_full_stdout_is_one_error_line(args, tmp_path):
     closed = _shell(f"{CONVCLI} {args} >&-", tmp_path)
@@ -486,3 +487,13 @@ def test_small_output_details(capsys, tmp_path):
     # no arguments: the help, and no stray blank line on stderr
     code, out, err = run(capsys)
     assert code == 2 and "Usage" in out and err == ""
+
+
+def test_a_fill_value_gives_the_same_work_however_it_is_written(capsys, tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((2, 2), np.float32))
+    dtypes = []
+    for fill in ("0.5", "1/2"):
+        assert run(capsys, "correlate2d", str(tmp_path / "x.npy"), "1", "-p", "1", "--fill-value", fill,
+                   "-o", str(tmp_path / "out.npy"))[0] == 0
+        dtypes.append(np.load(tmp_path / "out.npy").dtype)
+    assert dtypes == [np.float64, np.float64]

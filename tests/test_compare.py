@@ -268,3 +268,16 @@ def test_numpy_same_differs_because_the_kernel_is_longer_not_because_it_is_even(
 def test_nan_taps_mirrored_onto_nan_taps_are_symmetric():
     text = comparison_text(compare([[1, 2, 3], [4, 5, 6]], [[1, np.nan], [np.nan, 1]]))
     assert "because the kernel is symmetric under a 180 degree rotation" in text
+
+
+class FullStream(io.StringIO):
+    def write(self, text):
+        raise OSError(28, "No space left on device")
+
+
+def test_demo_pages_on_when_stderr_cannot_take_the_prompt(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "stdin", FakeTerminalInput("\n" * 20))
+    monkeypatch.setattr(sys, "stderr", FullStream())
+    code = main(["demo", "--no-color"])
+    assert code == 0 and "Step 9 of 9" in capsys.readouterr().out

@@ -251,6 +251,9 @@ def test_python_integers_that_numpy_would_make_floats_stay_exact():
     assert convcli.correlate2d([[2, 2**64 - 1]], [[1, 1]]).tolist() == [[2**64 + 1]]
     assert convcli.correlate2d([[2**63, 3]], [[1, 1]]).tolist() == [[2**63 + 3]]
     assert convcli.correlate2d([[2**63, 3.5]], [[1, 1]]).dtype == np.float64  # a float makes it float work
+    # numpy integers and bools beside them are integers too
+    assert convcli.correlate2d([[np.int64(-1), 2**64 - 1]], [[1, 1]]).tolist() == [[2**64 - 2]]
+    assert convcli.correlate2d([[True, 2**64 - 1, -1]], [[1, 1]]).tolist() == [[2**64, 2**64 - 2]]
 
 
 def test_integers_beyond_the_float_range_beside_floats_become_infinity():
@@ -305,6 +308,8 @@ def test_output_shape_computes_nothing_and_checks_its_arguments():
         convcli.output_shape(28, 5)
     with pytest.raises(ShapeError, match=r"input shape \(-1, 5\) must have every size at least 1"):
         convcli.output_shape((-1, 5), (3, 3))
+    with pytest.raises(ShapeError, match=r"has 3e\+18 cells, beyond what numpy can describe"):
+        convcli.output_shape((3, 10**9, 10**9), (64, 3, 7, 7))
 
 
 def test_im2col_w_row_is_not_a_view_of_the_kernel():
@@ -320,5 +325,8 @@ def test_a_python_float_fill_keeps_float32_work_float32_as_numpy_scalars_do():
     assert weak.dtype == np.float32 and weak[0, 0] == np.float32(2.5)
     # a numpy float64 scalar is a float64 value, as in numpy: the work is float64
     assert convcli.correlate2d(x, k, padding=1, fill_value=np.float64(0.5)).dtype == np.float64
+    # ... unless float32 cannot hold it: then float64, not infinity
+    huge = convcli.correlate2d(x, k, padding=1, fill_value=1e300)
+    assert huge.dtype == np.float64 and huge[0, 0] == 3e300  # three fill cells and a 1
     # on integers a fraction still makes the work float64
     assert convcli.correlate2d(np.ones((3, 3), int), [[1]], padding=1, fill_value=0.5).dtype == np.float64

@@ -109,7 +109,31 @@ def test_unused_is_counted_for_any_size_and_stride():
     # a kernel of millions of dilated taps is not counted: null, not 0
     report = explain_shape("9000000", "2000000", dilation=3, stride=2)
     assert report.axes[0].unused_count is None and report.as_dict()["axes"][0]["unused_inputs"] is None
-    assert report.warnings == ()
+    assert report.warnings[0] == ("input rows that no window reads were not counted: the kernel has more than "
+                                  "1,000,000 dilated taps along them")
+    # windows without dilation are counted by formula, whatever the kernel: 3 of every 5 rows are read
+    assert unused_inputs(10**12, 3 * 10**6, 5 * 10**6, 1, 0, 200_000) == (
+        tuple(range(3 * 10**6, 3 * 10**6 + 20)), 10**12 - 200_000 * 3 * 10**6)
+
+
+def test_skipped_inputs_past_the_first_hundred_thousand_are_listed_from_the_end():
+    report = explain_shape("1,200001", "1,3", stride=(1, 3), dilation=(1, 2), padding=(0, 0, 2, 0))
+    assert report.axes[1].unused == (199999,) and report.axes[1].unused_count == 1
+    wide = explain_shape("1,200001", "1,3", stride=(1, 3), dilation=(1, 2))
+    assert wide.axes[1].unused == (1, 199998, 200000) and wide.axes[1].unused_count == 3
+    # fewer listed than counted: the warning says so with "..."
+    assert unused_inputs(10**12, 1000, 3, 2, 0, 333_332_668)[1] > 20
+
+
+def test_a_one_tap_kernel_skips_by_stride_alone():
+    assert explain_shape("1,10", "1,1", stride=(1, 3), dilation=(1, 5)).warnings[0] == (
+        "6 of 10 input cols never reach the kernel (1, 2, 4, 5, 7, 8): stride 3 steps over them")
+
+
+def test_numpy_has_no_stride_even_with_explicit_pads(capsys):
+    code, out, err = run(capsys, "shape", "-i", "1,10", "-k", "1,3", "-s", "2", "-p", "0", "--like", "numpy")
+    assert (code, out) == (2, "")
+    assert err == "Error: --like numpy: np.convolve has no stride or dilation (got stride (2, 2), dilation (1, 1))\n"
 
 
 def test_gaps_left_by_dilation_are_blamed_on_dilation():

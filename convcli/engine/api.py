@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import ShapeError, UsageError
@@ -214,4 +216,7 @@ def _shape(value, name: str) -> tuple[int, ...]:
     sizes = parse_sizes(value, name)
     if min(sizes) < 1:
         raise ShapeError(f"{name} {tuple(sizes)} must have every size at least 1")
+    if math.prod(sizes) >= 2**60:  # numpy cannot describe 2**63 bytes, even as a view of one zero
+        raise ShapeError(f"{name} {tuple(sizes)} has {math.prod(sizes):.3g} cells, beyond what numpy can describe "
+                         f"(2**60); `convcli shape` explains any size")
     return tuple(sizes)

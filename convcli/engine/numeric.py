@@ -28,8 +28,8 @@ def as_numeric_array(value, name: str) -> np.ndarray:
     if kind == "f" and not isinstance(value, np.ndarray) and _holds_beyond_int64(array):
         # numpy makes a float64 of Python ints that mix int64 with uint64 (2 and 2**64 - 1)
         exact = np.array(value, dtype=object)
-        if exact.shape == array.shape and all(type(v) is int for v in exact.flat):
-            return exact
+        if exact.shape == array.shape and all(isinstance(v, (int, np.integer)) for v in exact.flat):
+            return _object_array([int(v) for v in exact.flat], exact.shape)
     if kind == "b":
         return array.astype(np.int64)
     if kind in "iu":
@@ -65,9 +65,14 @@ def _check_object_array(array: np.ndarray, name: str) -> np.ndarray:
     if not converted:
         return array
     items = [int(v) if isinstance(v, np.integer) else float(v) if isinstance(v, np.floating) else v for v in array.flat]
-    out = np.empty(array.shape, dtype=object)
-    out.reshape(-1)[:] = items
-    return out
+    return _object_array(items, array.shape)
+
+
+def _object_array(items: list, shape) -> np.ndarray:
+    """An object array holding `items` as they are (np.array would make small ints int64)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out.reshape(shape)
 
 
 def to_float(value) -> float:

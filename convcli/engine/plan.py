@@ -138,6 +138,9 @@ def _bias_vector(bias, filters: int) -> np.ndarray | None:
     return vector
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
@@ -196,8 +199,9 @@ def make_plan(
     operands = [x3, weight] + ([bias_vector] if bias_vector is not None else [])
     fill_used = boundary == "fill" and any(pads)
     # a Python float fill is a "weak" scalar, as in numpy (NEP 50) and torch's
-    # F.pad: it does not make float32 work float64
-    weak_fill = type(fill_value) is float and numeric.result_dtype(operands) is np.float32
+    # F.pad: it does not make float32 work float64 (unless float32 cannot hold it)
+    weak_fill = type(fill_value) is float and not abs(fill_value) > FLOAT32_MAX \
+        and numeric.result_dtype(operands) is np.float32
     if fill_used and not weak_fill:
         operands.append(fill)
     dtype = numeric.result_dtype(operands)
