@@ -164,7 +164,8 @@ def check_boundary(library: str, boundary: str) -> str:
     if BOUNDARY_TRANSLATION[rule][library] is None:
         names = [names[library] for names in BOUNDARY_TRANSLATION.values() if names[library]]
         raise UsageError(
-            f"--like {library}: {library} has no {boundary!r} boundary ({rule}); it has "
+            f"--like {library}: {library} has no {boundary!r} boundary"
+            f"{'' if str(boundary).strip().lower() == rule else f' ({rule})'}; it has "
             f"{', '.join(names)} ({BOUNDARY_SOURCES[library]})"
         )
     return rule

@@ -52,7 +52,7 @@ def refuse_output_over_input(output_path: Optional[str], specs: list[Optional[st
         return
     for spec in specs:
         if spec is not None and file_part(spec) == "-" and _stdin_is(output_path):  # `- k.csv -o in.csv < in.csv`
-            raise UsageError(f"-o {output_path} would overwrite the input {spec}, which stdin reads from that "
+            raise UsageError(f"-o {output_path} would overwrite the input {spec}: stdin is redirected from that "
                              "file; choose another output file")
         source = expand_home(file_part(spec)) if spec is not None else ""
         if os.path.isfile(source) and os.path.samefile(source, output_path):

@@ -277,6 +277,7 @@ def _convert(tokens: list[str], kinds: set[str]) -> np.ndarray:
         return object_array(integers)
 
 
+MAX_EXACT_EXPONENT = 1000  # decimals with a larger exponent stay floats beside fractions
 MAX_EXACT_DECIMAL = 40  # characters of a decimal read as a fraction beside fractions
 MAX_EXACT_MIXED = 100_000  # values; a larger array of decimals and fractions stays float (Fraction() is ~2 us each)
 
@@ -288,10 +289,11 @@ def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | N
     parsed numbers (JSON), `values` their floats.
 
     None keeps the floats where a fraction would change what is computed or
-    cost too much: more than MAX_EXACT_MIXED values, NaN, infinity or negative zero anywhere, a decimal that a
-    float rounds to zero or that is longer than MAX_EXACT_DECIMAL characters
-    (Fraction('1e-999999999') takes minutes), or no value that is not whole
-    ("2.0 4/2" stays 2.0, 2.0)."""
+    cost too much: more than MAX_EXACT_MIXED values, NaN, infinity or negative zero anywhere, a decimal
+    longer than MAX_EXACT_DECIMAL characters or with an exponent beyond
+    MAX_EXACT_EXPONENT (Fraction('1e-999999999') takes minutes; 1e-400 is
+    quick, and exact although a float rounds it to zero), or no value that is
+    not whole ("2.0 4/2" stays 2.0, 2.0)."""
     if values.size > MAX_EXACT_MIXED or not np.isfinite(values).all() or np.signbit(values[values == 0]).any():
         return None
     from fractions import Fraction
@@ -299,7 +301,7 @@ def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | N
     exact = []
     for part, value in zip(parts, values):
         if isinstance(part, str) and "/" not in part:
-            if len(part) > MAX_EXACT_DECIMAL or (value == 0 and part.strip("+-0.") != ""):
+            if len(part) > MAX_EXACT_DECIMAL or _exponent(part) > MAX_EXACT_EXPONENT:
                 return None
             number = Fraction(part)
         elif isinstance(part, float):
@@ -310,6 +312,15 @@ def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | N
     if all(number.denominator == 1 for number in exact):
         return None
     return object_array(exact)
+
+
+def _exponent(decimal: str) -> int:
+    """|exponent| of a decimal such as 1e-400 (0 without one)."""
+    _, _, exponent = decimal.lower().partition("e")
+    try:
+        return abs(int(exponent)) if exponent else 0
+    except ValueError:
+        return 0
 
 
 def _fraction_to_float(token: str) -> float:

@@ -215,7 +215,7 @@ def test_output_over_the_file_stdin_reads_is_refused(tmp_path, args):
         done = subprocess.run([sys.executable, "-m", "convcli", "conv2d", *args, "-o", stdin_file], stdin=stdin,
                               cwd=tmp_path, capture_output=True, text=True, env=env)
     assert done.returncode == 2
-    assert done.stderr == (f"Error: -o {stdin_file} would overwrite the input -, which stdin reads from that file; "
+    assert done.stderr == (f"Error: -o {stdin_file} would overwrite the input -: stdin is redirected from that file; "
                            "choose another output file\n")
     assert {name: (tmp_path / name).read_text() for name in before} == before
 

@@ -257,3 +257,14 @@ def test_conventions_command_prints_the_table_and_rules(capsys):
 def test_unknown_like_is_a_usage_error(capsys):
     code, out, err = run(capsys, "conv2d", ROW, "1 10", "--like", "julia")
     assert (code, out, err) == (2, "", "Error: --like 'julia' is not one of scipy, numpy, matlab, torch, tf\n")
+
+
+def test_a_missing_boundary_is_named_once_and_aliases_are_listed(capsys):
+    from convcli.cli import main
+
+    assert main(["conv2d", "1 2 3; 4 5 6", "1 1", "-p", "1", "--boundary", "symmetric", "--like", "torch"]) == 2
+    assert capsys.readouterr().err.startswith("Error: --like torch: torch has no 'symmetric' boundary; it has ")
+    assert main(["conv2d", "1 2 3; 4 5 6", "1 1", "-p", "1", "--boundary", "symm", "--like", "torch"]) == 2
+    assert capsys.readouterr().err.startswith("Error: --like torch: torch has no 'symm' boundary (symmetric); ")
+    assert main(["conv2d", "1 2", "1", "--boundary", "mirror"]) == 2
+    assert capsys.readouterr().err.endswith("(aliases: symm, circular, edge, constant, zeros)\n")

@@ -330,3 +330,10 @@ def test_a_python_float_fill_keeps_float32_work_float32_as_numpy_scalars_do():
     assert huge.dtype == np.float64 and huge[0, 0] == 3e300  # three fill cells and a 1
     # on integers a fraction still makes the work float64
     assert convcli.correlate2d(np.ones((3, 3), int), [[1]], padding=1, fill_value=0.5).dtype == np.float64
+
+
+def test_half_precision_computes_as_float32_as_the_npy_reader_widens_it():
+    half = np.array([[1.5, 2.0, 0.25]], np.float16)
+    got = convcli.correlate2d(half, np.array([[1.0, 1.0]], np.float32))
+    assert got.dtype == np.float32 and got.tolist() == [[3.5, 2.25]]
+    assert convcli.correlate2d(np.array([[1.0, 2.0]], np.longdouble), [[1.0, 1.0]]).dtype == np.float64

@@ -17,7 +17,7 @@ INT64_MAX = 2**63 - 1
 def as_numeric_array(value, name: str) -> np.ndarray:
     """An ndarray of int64, float32/64 or exact Python numbers (object).
 
-    Other float types (float16, longdouble) compute as float64.
+    float16 computes as float32, other float types (longdouble) as float64.
     """
     try:
         array = np.asarray(value)
@@ -39,6 +39,8 @@ def as_numeric_array(value, name: str) -> np.ndarray:
     if kind == "f":
         if array.dtype == np.float32:
             return array
+        if array.dtype == np.float16:  # every half is a float32, as the .npy reader widens it
+            return array.astype(np.float32)
         return array.astype(np.float64, copy=False)
     if kind == "O":
         return _check_object_array(array, name)

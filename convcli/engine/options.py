@@ -116,7 +116,7 @@ def parse_boundary(value: str) -> str:
     key = str(value).strip().lower()
     if key not in BOUNDARY_NAMES:
         accepted = ", ".join(sorted(set(BOUNDARY_NAMES.values())))
-        raise UsageError(f"boundary {value!r} is not one of {accepted} (aliases: symm, circular, edge, constant)")
+        raise UsageError(f"boundary {value!r} is not one of {accepted} (aliases: symm, circular, edge, constant, zeros)")
     return BOUNDARY_NAMES[key]
 
 
