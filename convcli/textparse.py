@@ -294,7 +294,7 @@ def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | N
     MAX_EXACT_EXPONENT (Fraction('1e-999999999') takes minutes; 1e-400 is
     quick, and exact although a float rounds it to zero), or no value that is
     not whole ("2.0 4/2" stays 2.0, 2.0)."""
-    if values.size > MAX_EXACT_MIXED or not np.isfinite(values).all() or np.signbit(values[values == 0]).any():
+    if values.size > MAX_EXACT_MIXED or not np.isfinite(values).all():
         return None
     from fractions import Fraction
 
@@ -308,6 +308,8 @@ def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | N
             number = Fraction(repr(part))  # JSON: the shortest form is what the file spelled
         else:
             number = Fraction(part)
+        if number == 0 and np.signbit(value):  # a typed -0.0: a fraction has no sign of zero (-1e-400 has one)
+            return None
         exact.append(number)
     if all(number.denominator == 1 for number in exact):
         return None

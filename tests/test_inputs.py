@@ -223,6 +223,7 @@ def test_fractions_with_decimals_stay_exact():
         assert np.signbit(got[0, 0]) == text.startswith("-")
     # a float rounds 1e-400 to zero, yet its fraction is quick: the 1/3 beside it stays exact
     assert read_array("1e-400 1/3").tolist() == [[Fraction(1, 10**400), Fraction(1, 3)]]
+    assert read_array("-1e-400 1/3").tolist() == [[Fraction(-1, 10**400), Fraction(1, 3)]]  # not a zero
     big = read_array("1/4 " + " ".join(["0.5"] * textparse.MAX_EXACT_MIXED))  # too many to make exact cheaply
     assert big.dtype == np.float64 and big[0, 0] == 0.25
 
