@@ -276,6 +276,7 @@ def _warnings(axes) -> list[str]:
             continue
         listed = axis.unused[:8]
         shown = ", ".join(str(v) for v in listed) + (", ..." if axis.unused_count > len(listed) else "")
+        shown = f" ({shown})" if listed else ""  # none found near either end to show
         last_read = (axis.output_size - 1) * axis.stride + axis.dilation * (axis.kernel_size - 1) - axis.pad_before
         tail = max(0, axis.input_size - 1 - last_read)
         reasons = []
@@ -292,7 +293,7 @@ def _warnings(axes) -> list[str]:
             span = axis.input_size + axis.pad_before + axis.pad_after - reach
             reasons.append(f"the windows do not fit, {axis.input_size} + {axis.pad_before} + {axis.pad_after} - "
                            f"{reach} = {span} is not a multiple of stride {axis.stride}")
-        notes.append(f"{axis.unused_count} of {axis.input_size} input {axis.name} never reach the kernel ({shown}): "
+        notes.append(f"{axis.unused_count} of {axis.input_size} input {axis.name} never reach the kernel{shown}: "
                      + "; ".join(reasons))
     return notes
 

@@ -5,6 +5,7 @@ dependency."""
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -325,6 +326,8 @@ def test_a_python_float_fill_keeps_float32_work_float32_as_numpy_scalars_do():
     assert weak.dtype == np.float32 and weak[0, 0] == np.float32(2.5)
     # a numpy float64 scalar is a float64 value, as in numpy: the work is float64
     assert convcli.correlate2d(x, k, padding=1, fill_value=np.float64(0.5)).dtype == np.float64
+    # infinity is a float32 too
+    assert convcli.correlate2d(x, k, padding=1, fill_value=float("inf")).dtype == np.float32
     # ... unless float32 cannot hold it: then float64, not infinity
     huge = convcli.correlate2d(x, k, padding=1, fill_value=1e300)
     assert huge.dtype == np.float64 and huge[0, 0] == 3e300  # three fill cells and a 1
@@ -337,3 +340,6 @@ def test_half_precision_computes_as_float32_as_the_npy_reader_widens_it():
     got = convcli.correlate2d(half, np.array([[1.0, 1.0]], np.float32))
     assert got.dtype == np.float32 and got.tolist() == [[3.5, 2.25]]
     assert convcli.correlate2d(np.array([[1.0, 2.0]], np.longdouble), [[1.0, 1.0]]).dtype == np.float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy cast warning on the way in
+        assert convcli.correlate2d([[np.float16(1), np.float16(2)]], [[1]]).dtype == np.float32

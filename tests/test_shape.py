@@ -125,6 +125,13 @@ def test_skipped_inputs_past_the_first_hundred_thousand_are_listed_from_the_end(
     assert unused_inputs(10**12, 1000, 3, 2, 0, 333_332_668)[1] > 20
 
 
+def test_skipped_inputs_only_in_the_middle_are_counted_but_not_listed():
+    report = explain_shape("350000,1", "2,1", dilation=(250000, 1))
+    assert report.axes[0].unused == () and report.axes[0].unused_count == 150000
+    assert report.warnings[0] == ("150000 of 350000 input rows never reach the kernel: dilation 250000 leaves gaps "
+                                  "between the taps that the windows do not fill")
+
+
 def test_a_one_tap_kernel_skips_by_stride_alone():
     assert explain_shape("1,10", "1,1", stride=(1, 3), dilation=(1, 5)).warnings[0] == (
         "6 of 10 input cols never reach the kernel (1, 2, 4, 5, 7, 8): stride 3 steps over them")

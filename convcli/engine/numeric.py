@@ -25,7 +25,7 @@ def as_numeric_array(value, name: str) -> np.ndarray:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"{name} is not a rectangular array of numbers ({detail})") from None
     kind = array.dtype.kind
-    if kind == "f" and not isinstance(value, np.ndarray) and _holds_beyond_int64(array):
+    if array.dtype == np.float64 and not isinstance(value, np.ndarray) and _holds_beyond_int64(array):
         # numpy makes a float64 of Python ints that mix int64 with uint64 (2 and 2**64 - 1)
         exact = np.array(value, dtype=object)
         if exact.shape == array.shape and all(isinstance(v, (int, np.integer)) for v in exact.flat):

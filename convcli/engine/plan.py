@@ -9,6 +9,7 @@ chosen. Errors quote the offending shapes and values.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,7 +201,7 @@ def make_plan(
     fill_used = boundary == "fill" and any(pads)
     # a Python float fill is a "weak" scalar, as in numpy (NEP 50) and torch's
     # F.pad: it does not make float32 work float64 (unless float32 cannot hold it)
-    weak_fill = type(fill_value) is float and not abs(fill_value) > FLOAT32_MAX \
+    weak_fill = type(fill_value) is float and (math.isinf(fill_value) or not abs(fill_value) > FLOAT32_MAX) \
         and numeric.result_dtype(operands) is np.float32
     if fill_used and not weak_fill:
         operands.append(fill)
