@@ -1,4 +1,5 @@
-"""The one exception family of convcli; the CLI turns these into exit codes."""
+"""The one exception family of convcli; the CLI turns these into exit codes.
+`count_noun` words the counts in their messages."""
 
 from __future__ import annotations
 
@@ -28,3 +29,8 @@ class UsageError(ConvcliError):
     """An option value that is not one of the accepted ones."""
 
     exit_code = 2
+
+
+def count_noun(number: int, noun: str) -> str:
+    """'1 value', '2 values'."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -13,8 +13,9 @@ import sys
 
 import numpy as np
 
-from convcli.errors import InputError
-from convcli.textparse import classify_number, count_noun, fractions_beside_decimals, object_array, quote
+from convcli.engine.numeric import object_array
+from convcli.errors import InputError, count_noun
+from convcli.textparse import classify_number, fractions_beside_decimals, quote
 
 MAX_DIMENSIONS = 4
 MAX_NESTING = 64  # objects may nest a little around the array; more is refused unparsed

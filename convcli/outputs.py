@@ -171,7 +171,7 @@ def check_target(path: str, *, try_writing: bool = False) -> tuple[str, str]:
     shown = path
     if not path:
         raise UsageError("-o needs a file name (or - for stdout)")
-    if os.path.realpath(path) == os.devnull:  # a dry run: nothing is written
+    if is_dry_run(path):
         return os.devnull, os.path.dirname(os.devnull)
     if os.path.islink(path):
         try:
@@ -204,6 +204,11 @@ def check_target(path: str, *, try_writing: bool = False) -> tuple[str, str]:
         os.close(handle)
         os.unlink(probe)
     return path, folder
+
+
+def is_dry_run(path: str) -> bool:
+    """-o /dev/null (or a link to it): a dry run, where nothing is written."""
+    return os.path.realpath(path) == os.devnull
 
 
 def is_open_as(descriptor: int, path: str) -> bool:

@@ -159,7 +159,7 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
     from . import outputs
 
     if request.path is not None:
-        if os.path.realpath(request.path) == os.devnull:
+        if outputs.is_dry_run(request.path):
             return
         fmt = outputs.format_for_path(request.path, request.fmt if request.fmt != "table" else None)
         outputs.write_atomic(request.path, outputs.encode(result, fmt, request.precision))
@@ -287,9 +287,9 @@ def exact_numbers(value):
         whole = [int(v) for v in items]
         if all(-(2**63) <= v < 2**63 for v in whole):
             return np.array(whole, dtype=np.int64).reshape(value.shape)
-    converted = np.empty(value.size, dtype=object)
-    converted[:] = items
-    return converted.reshape(value.shape)
+    from .engine.numeric import object_array
+
+    return object_array(items, value.shape)
 
 
 def rich_wanted(no_color: bool) -> bool:
@@ -396,10 +396,11 @@ def run_operation(
     worked = worked_steps(operation, x, kernel, options, trace)
     computed = options if exact else dict(options, fill_value=inexact(options["fill_value"]), bias=inexact(options["bias"]))
     function = getattr(engine, operation)
-    with computing(operation.replace("_", "-"), request.no_color):
+    command = operation.replace("_", "-")  # progress and tables say the command's name
+    with computing(command, request.no_color):
         result = function(x if exact else inexact(x), kernel if exact else inexact(kernel), **computed, method=method)
     warn(x, kernel, options, result)
-    deliver(result, request, operation.replace("_", "-"), worked, trace)  # titled as the command is named
+    deliver(result, request, command, worked, trace)
 
 
 def deliver(result, request: OutputRequest, title: str, worked=None, trace: Optional[TraceRequest] = None) -> None:
@@ -426,8 +427,8 @@ def output_request(fmt, output, precision, no_color, *, program: bool = False) -
 
         output = os.path.expanduser(output)  # a quoted ~/x.csv, as the inputs read it
         # before any reading or computing: a bad -o must not cost the whole run, nor follow warnings
-        target, _ = outputs.check_target(output, try_writing=True)
-        if not program and target != os.devnull:  # /dev/null takes any format (a dry run)
+        outputs.check_target(output, try_writing=True)
+        if not program and not outputs.is_dry_run(output):  # /dev/null takes any format
             outputs.format_for_path(output, fmt if fmt != "table" else None)
     return OutputRequest(fmt, output, precision, no_color)
 

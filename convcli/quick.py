@@ -261,9 +261,7 @@ class ClosedStream:
         self.name = name
 
     def write(self, text) -> int:
-        import errno
-
-        raise OSError(errno.EBADF, f"{self.name} is closed")
+        raise self._closed()
 
     def flush(self) -> None:
         pass
@@ -276,9 +274,12 @@ class ClosedStream:
         return self
 
     def fileno(self) -> int:
+        raise self._closed()
+
+    def _closed(self) -> OSError:
         import errno
 
-        raise OSError(errno.EBADF, f"{self.name} is closed")
+        return OSError(errno.EBADF, f"{self.name} is closed")
 
 
 def open_streams() -> None:

@@ -25,7 +25,7 @@ AXIS_NAMES = ("rows", "cols")
 OPERATIONS = {"conv2d": "conv2d", "correlate2d": "correlate2d", "im2col-matmul": "correlate2d",
               "im2col_matmul": "correlate2d"}
 TAP_LIMIT = 1_000_000  # kernels with more taps along an axis are not checked for skipped inputs
-UNUSED_SCAN_LIMIT = 100_000  # skipped inputs are listed from among the first this many
+UNUSED_SCAN_LIMIT = 100_000  # skipped dilated-kernel inputs are listed from among the first and last this many
 
 
 @dataclass(frozen=True)

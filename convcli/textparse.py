@@ -17,7 +17,8 @@ import warnings
 
 import numpy as np
 
-from convcli.errors import InputError
+from convcli.engine.numeric import object_array
+from convcli.errors import InputError, count_noun
 
 # One number. Digits are spelt [0-9] because \d would also match other scripts' digits.
 _NUMBER = re.compile(
@@ -289,8 +290,8 @@ def fractions_beside_decimals(parts: list, values: np.ndarray) -> np.ndarray | N
     parsed numbers (JSON), `values` their floats.
 
     None keeps the floats where a fraction would change what is computed or
-    cost too much: more than MAX_EXACT_MIXED values, NaN, infinity or negative zero anywhere, a decimal
-    longer than MAX_EXACT_DECIMAL characters or with an exponent beyond
+    cost too much: more than MAX_EXACT_MIXED values, NaN or infinity anywhere, a typed negative zero
+    (a fraction has no sign of zero; -1e-400 is a negative fraction), a decimal longer than MAX_EXACT_DECIMAL characters or with an exponent beyond
     MAX_EXACT_EXPONENT (Fraction('1e-999999999') takes minutes; 1e-400 is
     quick, and exact although a float rounds it to zero), or no value that is
     not whole ("2.0 4/2" stays 2.0, 2.0)."""
@@ -333,11 +334,3 @@ def _fraction_to_float(token: str) -> float:
         return float("-inf") if numerator.startswith("-") else float("inf")
 
 
-def object_array(items: list) -> np.ndarray:
-    array = np.empty(len(items), dtype=object)
-    array[:] = items
-    return array
-
-
-def count_noun(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -29,7 +29,7 @@ def as_numeric_array(value, name: str) -> np.ndarray:
         # numpy makes a float64 of Python ints that mix int64 with uint64 (2 and 2**64 - 1)
         exact = np.array(value, dtype=object)
         if exact.shape == array.shape and all(isinstance(v, (int, np.integer)) for v in exact.flat):
-            return _object_array([int(v) for v in exact.flat], exact.shape)
+            return object_array([int(v) for v in exact.flat], exact.shape)
     if kind == "b":
         return array.astype(np.int64)
     if kind in "iu":
@@ -67,14 +67,15 @@ def _check_object_array(array: np.ndarray, name: str) -> np.ndarray:
     if not converted:
         return array
     items = [int(v) if isinstance(v, np.integer) else float(v) if isinstance(v, np.floating) else v for v in array.flat]
-    return _object_array(items, array.shape)
+    return object_array(items, array.shape)
 
 
-def _object_array(items: list, shape) -> np.ndarray:
-    """An object array holding `items` as they are (np.array would make small ints int64)."""
+def object_array(items: list, shape=None) -> np.ndarray:
+    """An object array holding `items` as they are (np.array would make small
+    ints int64, and mixed big ints float64), 1-D or reshaped to `shape`."""
     out = np.empty(len(items), dtype=object)
     out[:] = items
-    return out.reshape(shape)
+    return out if shape is None else out.reshape(shape)
 
 
 def to_float(value) -> float:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError, ShapeError
+from ..errors import InputError, ShapeError, count_noun
 from . import numeric
 from .direct import output_hw
 from .options import parse_boundary, parse_groups, parse_padding, parse_pair
@@ -125,7 +125,7 @@ def _check_channels(x3, weight, groups, kernel_shape):
     if per_group != channels // groups:
         raise ShapeError(
             f"kernel {kernel_shape} expects {per_group * groups} input channels "
-            f"({per_group} per group x {_count(groups, 'group')}), but input has {channels}"
+            f"({per_group} per group x {count_noun(groups, 'group')}), but input has {channels}"
         )
 
 
@@ -134,16 +134,12 @@ def _bias_vector(bias, filters: int) -> np.ndarray | None:
         return None
     vector = numeric.as_numeric_array(bias, "bias").reshape(-1)
     if vector.size != filters:
-        raise ShapeError(f"bias has {_count(vector.size, 'value')} but there are {_count(filters, 'output channel')} "
+        raise ShapeError(f"bias has {count_noun(vector.size, 'value')} but there are {count_noun(filters, 'output channel')} "
                          f"(filters)")
     return vector
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def make_plan(
@@ -196,7 +192,7 @@ def make_plan(
 
     fill = numeric.as_numeric_array(fill_value, "fill value").reshape(-1)
     if fill.size != 1:  # data, as a bias of the wrong length is
-        raise InputError(f"fill value must be one number, got {_count(fill.size, 'value')}")
+        raise InputError(f"fill value must be one number, got {count_noun(fill.size, 'value')}")
     operands = [x3, weight] + ([bias_vector] if bias_vector is not None else [])
     fill_used = boundary == "fill" and any(pads)
     # a Python float fill is a "weak" scalar, as in numpy (NEP 50) and torch's
