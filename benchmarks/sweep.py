@@ -7,6 +7,7 @@ and from 3x3 to 63x63 kernels, showing which method each side picked.
     python benchmarks/sweep.py --dtype int64   # integer inputs (convcli stays exact)
     python benchmarks/sweep.py --calibrate     # time every convcli method against its cost model
     python benchmarks/sweep.py --csv out.csv   # also save the rows
+    python benchmarks/sweep.py --svg out.svg   # also draw time against size, convcli beside scipy
 
 The peer is scipy at its best: the faster of ``scipy.signal.correlate2d``
 (direct) and ``scipy.signal.fftconvolve`` (FFT) for each cell, both timed
@@ -145,6 +146,65 @@ def speedup_map(rows, sizes, kernels) -> str:
     return "\n".join(lines)
 
 
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"))
+
+
+def _decade_label(exponent: int) -> str:
+    for scale, unit in UNITS:
+        if 10.0**exponent >= scale:
+            return f"{10.0**exponent / scale:g} {unit}"
+    return f"1e{exponent} s"
+
+
+def svg_plot(rows, sizes, kernels, title: str) -> str:
+    """Time per call against input size on log-log axes, as a standalone SVG
+    (no plotting library): one colour per kernel size, convcli solid with
+    dots, scipy's best dashed."""
+    width, height, left, right, top, bottom = 760, 480, 70, 170, 40, 50
+    times = [r[key] for r in rows for key in ("convcli", "scipy")]
+    low, high = math.floor(math.log10(min(times))), math.ceil(math.log10(max(times)))
+    x_low, x_high = math.log2(min(sizes)), math.log2(max(sizes))
+
+    def x_at(size):
+        return left + (math.log2(size) - x_low) / max(x_high - x_low, 1e-9) * (width - left - right)
+
+    def y_at(seconds):
+        return height - bottom - (math.log10(seconds) - low) / max(high - low, 1) * (height - top - bottom)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
+             f'<text x="{left}" y="{top - 16}" font-size="14">{title}</text>']
+    for exponent in range(low, high + 1):
+        y = y_at(10.0**exponent)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_decade_label(exponent)}</text>')
+    for size in sizes:
+        x = x_at(size)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}" stroke="#eee"/>'
+                     f'<text x="{x:.1f}" y="{height - bottom + 18}" text-anchor="middle">{size}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">'
+                 f'input size (N x N), log scale</text>')
+    for index, kernel in enumerate(kernels):
+        cells = sorted((r for r in rows if r["kernel"] == kernel), key=lambda r: r["size"])
+        if not cells:
+            continue
+        colour = PALETTE[index % len(PALETTE)]
+        for key, dash in (("scipy", ' stroke-dasharray="5,4"'), ("convcli", "")):
+            points = " ".join(f"{x_at(r['size']):.1f},{y_at(r[key]):.1f}" for r in cells)
+            parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+        parts += [f'<circle cx="{x_at(r["size"]):.1f}" cy="{y_at(r["convcli"]):.1f}" r="3" fill="{colour}"/>'
+                  for r in cells]
+        y = top + 20 * index
+        parts.append(f'<line x1="{width - right + 15}" x2="{width - right + 45}" y1="{y}" y2="{y}" '
+                     f'stroke="{colour}" stroke-width="2"/><text x="{width - right + 52}" y="{y + 4}">'
+                     f'{kernel}x{kernel} kernel</text>')
+    y = top + 20 * len(kernels) + 10
+    parts.append(f'<text x="{width - right + 15}" y="{y}">solid, dots: convcli</text>'
+                 f'<text x="{width - right + 15}" y="{y + 16}">dashed: scipy\'s best</text></svg>')
+    return "\n".join(parts) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     grid = parser.add_mutually_exclusive_group()
@@ -155,7 +215,10 @@ def main(argv=None) -> int:
     parser.add_argument("--calibrate", action="store_true", help="time every method against the cost model")
     parser.add_argument("--layers", action="store_true", help="with --calibrate: multi-channel CNN layers instead")
     parser.add_argument("--csv", help="also write the rows to this CSV file")
+    parser.add_argument("--svg", help="also draw time against size (convcli and scipy) into this SVG file")
     options = parser.parse_args(argv)
+    if options.svg and options.calibrate:
+        parser.error("--svg draws the sweep against scipy; it does not apply to --calibrate")
     sizes, kernels = GRIDS["quick" if options.quick else "full" if options.full else "default"]
 
     if options.calibrate:
@@ -189,6 +252,10 @@ def main(argv=None) -> int:
         print(speedup_map(rows, sizes, kernels))
         speedups = [r["speedup"] for r in rows]
         print(f"\nspeedup: median {statistics.median(speedups):.2f}x, lowest {min(speedups):.2f}x")
+        if options.svg:
+            with open(options.svg, "w") as handle:
+                handle.write(svg_plot(rows, sizes, kernels, f"correlate2d {options.dtype}, padding valid: "
+                                      f"time per call"))
     if options.csv:
         with open(options.csv, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
