@@ -472,3 +472,34 @@ def test_nan_and_inf_stay_local_under_auto_and_fft_is_refused():
     np.testing.assert_allclose(result[finite], expected[finite], rtol=1e-10, atol=1e-10)
     with pytest.raises(UsageError, match="spread NaN or infinity"):
         convcli.correlate2d(x, k, method="fft")
+
+
+@pytest.mark.parametrize("dtype, huge", [(np.float64, 1e200), (np.float32, 1e18)])
+def test_values_whose_transform_overflows_keep_the_direct_sum(dtype, huge):
+    """A direct sum of 1e200 * 1 terms is finite, but the FFT's spectra multiply
+    1e200 by 1e200: auto must not take it, and a forced 'fft' is refused."""
+    x = np.ones((256, 256), dtype)
+    k = np.ones((31, 31), dtype)
+    assert methods.choose(make_plan("correlate2d", x, k), x[None], "auto").method == "fft"  # ordinary values do
+    x[0, 0] = k[30, 30] = huge
+    choice = methods.choose(make_plan("correlate2d", x, k), x[None], "auto")
+    assert choice.method != "fft" and "overflow" in choice.reason
+    result = convcli.correlate2d(x, k)
+    assert result.dtype == dtype and np.isfinite(result).all()
+    np.testing.assert_array_equal(result, signal.correlate2d(x, k, "valid"))
+    with pytest.raises(UsageError, match="could overflow"):
+        convcli.correlate2d(x, k, method="fft")
+
+
+def test_range_check_passes_values_the_transform_holds():
+    """The bound is C * T**2 * max|x| * max sum|w| against the largest float, so
+    large but ordinary values still take the FFT."""
+    x = np.full((1, 64, 64), 1e100)
+    w = np.ones((1, 1, 15, 15))
+    tile = fftconv.exact_tile(x, w, (1, 1), 1)
+    assert fftconv.float_hazard(x, w, (1, 1), 1) is None
+    limit = float(np.finfo(np.float64).max) / fftconv.RANGE_MARGIN / (float(tile[0] * tile[1]) ** 2 * w.sum())
+    assert fftconv.float_hazard(np.full((1, 64, 64), limit * 0.99), w, (1, 1), 1) is None
+    assert fftconv.float_hazard(np.full((1, 64, 64), limit * 1.01), w, (1, 1), 1) == "overflow"
+    x[0, 3, 3] = np.nan
+    assert fftconv.float_hazard(x, w, (1, 1), 1) == "nonfinite"

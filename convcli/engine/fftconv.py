@@ -212,9 +212,39 @@ def fft_error_bound(padded: np.ndarray, weight: np.ndarray, groups: int, tile) -
 
 
 def exact_tile(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> tuple[int, int]:
-    """The tile `correlate` would use (the error bound depends on it)."""
+    """The tile `correlate` would use (the error bound and the range check depend on it)."""
     reach, out_hw, transforms, pairs = _problem(weight.shape, tuple(dilation), groups, padded.shape[1:])
-    return choose_tile(out_hw, reach, transforms, pairs)
+    return choose_tile(out_hw, reach, transforms, pairs, padded.dtype == np.float32)
+
+
+RANGE_MARGIN = 16.0
+
+
+def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> str | None:
+    """Why the FFT cannot give what a direct sum gives on this float problem,
+    or None if it can.
+
+    'nonfinite': a NaN or infinity anywhere; the transform mixes every input
+    value into every output, so it would reach all of them, where a direct
+    sum keeps it inside the windows that hold it.
+    'overflow': an intermediate value could leave the float range although
+    no product of the direct sum need. A tile's spectrum is bounded by the
+    sum of its |values| (T * max|x| for T points), a filter's by its sum of
+    |w|; the inverse transform adds up to T of their products per channel
+    before numpy scales by 1/T. So C * T**2 * max|x| * max sum|w| must stay
+    below the largest float, with a margin of 16.
+    """
+    extremes = [float(padded.max()), float(padded.min()), float(weight.max()), float(weight.min())]
+    if not all(math.isfinite(v) for v in extremes):
+        return "nonfinite"
+    largest_x = max(abs(extremes[0]), abs(extremes[1]))
+    filters, per_group = weight.shape[:2]
+    largest_l1 = float(np.abs(weight.reshape(filters, -1)).sum(axis=1, dtype=np.float64).max())
+    rows, cols = exact_tile(padded, weight, dilation, groups)
+    bound = per_group * float(rows * cols) ** 2 * largest_x * largest_l1  # inf when it overflows itself
+    if not bound * RANGE_MARGIN < float(np.finfo(padded.dtype).max):
+        return "overflow"
+    return None
 
 
 def fft_is_exact(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> bool:

@@ -159,10 +159,9 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
             )
         return Choice("reference", "exact Python numbers (dtype object) always use the direct reference loop")
     if requested == "fft":
-        if not exact and not _all_finite(padded, weight):
-            raise UsageError(
-                "method 'fft' would spread NaN or infinity to every output cell; use method auto, direct or gemm"
-            )
+        hazard = None if exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups)
+        if hazard:
+            raise UsageError(f"method 'fft' {FFT_HAZARDS[hazard]}; use method auto, direct or gemm")
         if exact and not fftconv.fft_is_exact(padded, weight, plan.dilation, plan.groups):
             bound = fftconv.fft_error_bound(padded, weight, plan.groups,
                                             fftconv.exact_tile(padded, weight, plan.dilation, plan.groups))
@@ -192,19 +191,18 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
         fastest = min(seconds, key=seconds.get)
         return Choice(fastest, "fastest modelled method that is provably exact (the FFT error bound is too large)",
                       seconds)
-    if fastest == "fft" and not exact and not _all_finite(padded, weight):
+    hazard = None if fastest != "fft" or exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups)
+    if hazard:
         del seconds["fft"]
         fastest = min(seconds, key=seconds.get)
-        return Choice(fastest, "fastest modelled method that keeps NaN and infinity local (an FFT spreads them)",
-                      seconds)
+        return Choice(fastest, f"fastest modelled method other than the FFT, which {FFT_HAZARDS[hazard]}", seconds)
     return Choice(fastest, "fastest modelled method", seconds)
 
 
-def _all_finite(padded: np.ndarray, weight: np.ndarray) -> bool:
-    """No NaN or infinity anywhere: an FFT mixes every input value into every
-    output, so one NaN would reach all of them, where scipy's direct sum keeps
-    it inside the windows that hold it."""
-    return bool(np.isfinite(padded).all() and np.isfinite(weight).all())
+FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
+    "nonfinite": "would spread NaN or infinity to every output cell",
+    "overflow": "could overflow to infinity or NaN on values this large, where a direct sum need not",
+}
 
 
 def correlate(plan: Plan, padded: np.ndarray, method: str = "auto") -> np.ndarray:
