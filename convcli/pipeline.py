@@ -150,7 +150,7 @@ def console(no_color: bool, stream=None):
     plain = no_color or bool(os.environ.get("NO_COLOR"))
     options = {"color_system": None} if plain else {}
     if stream is None:
-        stream = sys.stdout if sys.stdout.isatty() else StdoutWriter()
+        stream = StdoutWriter()
     return Console(file=stream, highlight=False, soft_wrap=False, **options)
 
 
@@ -195,8 +195,8 @@ def write_stdout(data) -> None:
                 stream.write(data)
             return
         stream.flush()  # what was written before goes first
-        if isinstance(data, str):  # encoded as sys.stdout itself would encode it
-            data = data.encode(stream.encoding or "utf-8", getattr(stream, "errors", None) or "strict")
+        if isinstance(data, str):
+            data = encode_for(stream, data)
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view):]
@@ -207,9 +207,23 @@ def write_stdout(data) -> None:
         raise OutputError(f"stdout: cannot write ({error.strerror or error})") from None
 
 
+ASCII_FALLBACK = str.maketrans({"\u00b7": "*", "\u2026": "..."})  # the two non-ASCII characters traces print
+
+
+def encode_for(stream, text: str) -> bytes:
+    """`text` encoded as `stream` would encode it; where its encoding cannot
+    hold a character (PYTHONIOENCODING=ascii, a C locale without UTF-8 mode),
+    the traces' dot and ellipsis become ``*`` and ``...``, anything else ``?``."""
+    encoding = stream.encoding or "utf-8"
+    try:
+        return text.encode(encoding, getattr(stream, "errors", None) or "strict")
+    except UnicodeEncodeError:
+        return text.translate(ASCII_FALLBACK).encode(encoding, "replace")
+
+
 class StdoutWriter:
-    """What Rich writes to when stdout is not a terminal: `write_stdout`, so
-    a closed pipe ends a table as it ends CSV."""
+    """What Rich writes stdout through: `write_stdout`, so a closed pipe ends
+    a table as it ends CSV, and a character the encoding lacks cannot stop it."""
 
     @property
     def encoding(self) -> str:  # what write_stdout encodes with
@@ -223,7 +237,7 @@ class StdoutWriter:
         sys.stdout.flush()
 
     def isatty(self) -> bool:
-        return False
+        return sys.stdout.isatty()
 
 
 @dataclass

@@ -456,6 +456,24 @@ def _run_in_terminal(args, extra_env):
     return process.returncode, b"".join(chunks).decode()
 
 
+ASCII_TRACES = [["conv1x1", "[[[1, 2]], [[5, 6]]]", "1 10; 2 0", "--trace"],
+                ["conv2d", ";".join(" ".join(map(str, range(12))) for _ in range(12)), "1 1; 1 1", "--trace-format",
+                 "markdown"]]
+
+
+@pytest.mark.parametrize("args", ASCII_TRACES)
+def test_traces_print_under_an_ascii_only_encoding(args):
+    """PYTHONIOENCODING=ascii (or a C locale without UTF-8 mode): the trace's dot
+    and ellipsis become * and ..., in a pipe and on a terminal, not a traceback."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."), PYTHONIOENCODING="ascii")
+    piped = subprocess.run([sys.executable, "-m", "convcli", *args], capture_output=True, env=env)
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    code, shown = _run_in_terminal(args, {"PYTHONIOENCODING": "ascii", "NO_COLOR": "1"})
+    assert code == 0
+    for output in (piped.stdout.decode("ascii"), shown):
+        assert ("[1, 5] * [1, 10] = 1*1 + 5*10 = 51" if args[0] == "conv1x1" else "| ... |") in output
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_terminal_gets_a_table_and_no_color_is_honoured():
     args = ["correlate2d", "1 2; 3 4", "1 2; 3 4", "--padding", "same"]
