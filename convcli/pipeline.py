@@ -174,7 +174,9 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
         from .render import array_renderable
 
         screen = console(request.no_color)
-        screen.print(array_renderable(result, title, request.precision, width=screen.width))
+        table, needed = array_renderable(result, title, request.precision, width=screen.width)
+        screen.width = max(screen.width, needed)  # a narrower terminal (or COLUMNS=0) wraps the line, not the number
+        screen.print(table)
         return
     write_stdout(outputs.render_text(result, fmt, request.precision))
 

@@ -491,30 +491,39 @@ def test_rich_rendering_at_a_fixed_width():
     assert "reflect of input (1,1)" in out
 
 
-@pytest.mark.parametrize("width", [24, 40, 80, 131])
-def test_tables_never_cut_a_number_to_fit_the_terminal(width):
-    """Rich shrinks a table too wide for the terminal to "10…" (or blank columns); convcli splits its columns."""
+@pytest.mark.parametrize("width", [0, 3, 24, 40, 80, 131])
+def test_tables_never_cut_or_fold_a_number_to_fit_the_terminal(width):
+    """Rich shrinks a table too wide for the terminal to "10…" (or blank columns,
+    or nothing at width 0); convcli splits its columns, and widens the console
+    for a column wider than the terminal by itself, so every number stays one word."""
     from rich.console import Console
 
     from convcli.outputs import format_number
     from convcli.render import array_renderable
 
     rng = np.random.default_rng(width)
-    big = np.array([[2**70, 1]], dtype=object)
-    if width < 30:  # 2**70 alone is wider than the terminal: its digits fold onto two lines
-        console = Console(file=io.StringIO(), width=width, color_system=None)
-        console.print(array_renderable(big, width=width))
-        assert "\u2026" not in console.file.getvalue() and str(2**70) in "".join(console.file.getvalue().split())
-        big = np.array([[2**40, 1]], dtype=object)
-    for array in (rng.integers(-10**9, 10**9, (3, 17)), rng.standard_normal((2, 4, 9)), big):
-        console = Console(file=io.StringIO(), width=width, color_system=None)
-        console.print(array_renderable(array, "result", width=width))
+    for array in (rng.integers(-10**9, 10**9, (3, 17)), rng.standard_normal((2, 4, 9)),
+                  np.array([[2**70, 1], [-1.2345678901234567e-300, 0.1]], dtype=object)):
+        table, needed = array_renderable(array, "result", width=width)
+        console = Console(file=io.StringIO(), width=max(width, needed), color_system=None)
+        console.print(table)
         out = console.file.getvalue()
-        assert "\u2026" not in out and max(len(line) for line in out.splitlines()) <= max(width, 25)
+        assert "\u2026" not in out and max(len(line) for line in out.splitlines()) <= max(width, needed)
         # data rows start with their row index; headers with a blank index cell
         cells = [token for line in out.splitlines() if line[:1].strip()
                  and not line.startswith(("result", "channel", "column")) for token in line.split()[1:]]
         assert sorted(cells) == sorted(format_number(v) for v in array.reshape(-1))
+        assert needed <= 4 + max(len(cell) for cell in cells)
+
+
+@pytest.mark.parametrize("columns", ["0", "3", "12"])
+def test_a_terminal_narrower_than_a_number_still_shows_every_number_whole(capsys, monkeypatch, columns):
+    """COLUMNS=0 printed nothing (exit 0); COLUMNS=3 printed only the headers, a letter a line."""
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = run(capsys, "conv2d", "123456 -7.25; 3 4", "1", "--format", "table", "--no-color")
+    assert code == 0
+    assert [line.split() for line in out.splitlines() if line[:1] in "01"] == \
+        [["0", "123456.0"], ["1", "3.0"], ["0", "-7.25"], ["1", "4.0"]]
 
 
 def test_a_trace_or_comparison_too_wide_for_the_terminal_is_printed_as_plain_text(capsys, monkeypatch):
