@@ -4,7 +4,7 @@ Exit codes are chosen at the command boundary only: `main` here (Typer's
 usage errors) and `pipeline.guarded` (ConvcliError and friends), which the
 fast lane in quick.py shares. 0 success, 1 bad input or data, 2 usage.
 Errors are one ``Error:`` line on stderr; ``--debug`` anywhere on the
-command line shows the traceback instead.
+command line shows the traceback before it (the exit code is the same).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from .pipeline import (
     refuse_output_over_input,
     rich_wanted,
     run_operation,
+    show_traceback,
     warn_non_finite,
     worked_steps,
     write_stderr,
@@ -331,8 +332,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 write_stderr(message + "\n")
             return 2
         except usage_error as error:
-            if debug:
-                raise
+            show_traceback(debug)
             message = one_line(error.format_message())
             if looks_like_data(getattr(error, "option_name", None) or ""):
                 message += " (a value that starts with '-' can follow --, as in: convcli conv2d -- \"-1 2\" k.csv)"

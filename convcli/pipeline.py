@@ -483,8 +483,7 @@ def _guarded(action, debug: bool) -> int:
         # a reader that leaves mid-output (`| head -c 10`) must give 141 here, not an exit-time flush error
         sys.stdout.flush()
     except ConvcliError as error:
-        if debug:
-            raise
+        show_traceback(debug)
         write_stderr(f"Error: {one_line(error)}\n")
         return error.exit_code
     except BrokenPipeError:
@@ -492,8 +491,7 @@ def _guarded(action, debug: bool) -> int:
         drop_stdout()
         return 141
     except OSError as error:
-        if debug:
-            raise
+        show_traceback(debug)
         if error.filename is None:
             # what Python's own stdout met (`--help > /dev/full`): a stream's error names no file
             drop_stdout()
@@ -505,11 +503,19 @@ def _guarded(action, debug: bool) -> int:
         write_stderr("Error: interrupted\n")
         return 130
     except MemoryError:
-        if debug:
-            raise
+        show_traceback(debug)
         write_stderr("Error: out of memory; the problem is too large for this machine\n")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def show_traceback(debug: bool) -> None:
+    """With --debug, the traceback of the error being handled, before its
+    one-line message; the exit code stays what it would be without."""
+    if debug:
+        import traceback
+
+        write_stderr(traceback.format_exc())
 
 
 def drop_stdout() -> None:

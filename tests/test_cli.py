@@ -425,10 +425,14 @@ def test_fractions_too_large_for_a_float_become_infinite_without_exact(capsys):
     assert (code, out) == (0, "inf,0.5\n") and err.startswith("Warning:")
 
 
-def test_debug_shows_the_traceback(capsys):
-    with pytest.raises(Exception) as raised:
-        main(["conv2d", "1 2; 3 4", "1 2 3", "--debug"])
-    assert "larger than input" in str(raised.value)
+@pytest.mark.parametrize("args, code", [(["conv2d", "1 2; 3 4", "1 2 3"], 1), (["conv2d", "1 2", "1", "--stride", "0"], 2),
+                                        (["conv2d", "1 2", "1", "--bogus"], 2)])
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(capsys, args, code):
+    assert main(args + ["--debug"]) == code
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("Traceback (most recent call last):")
+    assert err.splitlines()[-1].startswith("Error: ")
+    assert main(args) == code and capsys.readouterr().err == err.splitlines()[-1] + "\n"
 
 
 def _run_in_terminal(args, extra_env):
