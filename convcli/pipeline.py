@@ -161,7 +161,7 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
     if request.path is not None:
         if outputs.is_dry_run(request.path):
             return
-        fmt = outputs.format_for_path(request.path, request.fmt if request.fmt != "table" else None)
+        fmt = outputs.format_for_path(request.path, request.fmt)
         outputs.write_atomic(request.path, outputs.encode(result, fmt, request.precision))
         return
     fmt = request.fmt or ("table" if sys.stdout.isatty() else "csv")
@@ -444,8 +444,11 @@ def output_request(fmt, output, precision, no_color, *, program: bool = False) -
         output = os.path.expanduser(output)  # a quoted ~/x.csv, as the inputs read it
         # before any reading or computing: a bad -o must not cost the whole run, nor follow warnings
         outputs.check_target(output, try_writing=True)
+        if not program and fmt == "table":
+            raise UsageError("--format table is for the terminal; -o writes csv, tsv, json, markdown, latex or npy, "
+                             "from the file's extension or --format")
         if not program and not outputs.is_dry_run(output):  # /dev/null takes any format
-            outputs.format_for_path(output, fmt if fmt != "table" else None)
+            outputs.format_for_path(output, fmt)
     return OutputRequest(fmt, output, precision, no_color)
 
 

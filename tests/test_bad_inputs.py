@@ -169,6 +169,15 @@ def test_output_format_that_contradicts_the_extension_is_refused(tmp_path, capsy
     assert not target.exists()
 
 
+@pytest.mark.parametrize("name", ["x.csv", "y.json", "z.tbl"])
+def test_format_table_with_an_output_file_is_refused(tmp_path, capsys, name):
+    """A table is for the terminal: -o x.csv --format table wrote CSV, silently."""
+    target = tmp_path / name
+    assert main(["conv2d", "1 2; 3 4", "1", "-o", str(target), "--format", "table"]) == 2
+    assert "--format table is for the terminal" in capsys.readouterr().err
+    assert not target.exists()
+
+
 def test_output_format_may_choose_for_txt_and_unknown_extensions(tmp_path, capsys):
     for name, fmt, text in (("t.txt", "tsv", "1\t2\n3\t4\n"), ("o.dat", "csv", "1,2\n3,4\n"), ("m.md", "markdown", None)):
         target = tmp_path / name
