@@ -173,6 +173,10 @@ def check_target(path: str, *, try_writing: bool = False) -> tuple[str, str]:
         raise UsageError("-o needs a file name (or - for stdout)")
     if is_dry_run(path):
         return os.devnull, os.path.dirname(os.devnull)
+    for descriptor, name in ((1, "stdout"), (2, "stderr")):
+        # a file, pipe or terminal: /dev/stdout into a pipe resolves to no path at all
+        if is_open_as(descriptor, path):
+            raise UsageError(f"-o {shown} is where {name} already goes; leave out -o (or use -o -) to write to stdout")
     if os.path.islink(path):
         try:
             os.stat(path)
@@ -193,9 +197,6 @@ def check_target(path: str, *, try_writing: bool = False) -> tuple[str, str]:
         raise OutputError(f"{shown}: {folder} is a file, not a folder")
     if not os.path.isdir(folder):
         raise OutputError(f"{shown}: folder {folder} does not exist")
-    for descriptor, name in ((1, "stdout"), (2, "stderr")):
-        if os.path.isfile(path) and is_open_as(descriptor, path):
-            raise UsageError(f"-o {shown} is where {name} already goes; leave out -o (or use -o -) to write to stdout")
     if try_writing:
         try:
             handle, probe = tempfile.mkstemp(prefix=".convcli-", suffix=".tmp", dir=folder)

@@ -263,6 +263,10 @@ def test_output_to_the_file_stdout_already_goes_to_is_refused(tmp_path):
                                "--format", "csv"], stdout=stdout, stderr=subprocess.PIPE, text=True, env=env)
     assert done.returncode == 2 and "is where stdout already goes" in done.stderr
     assert log.read_text() == "hello\n"
+    # into a pipe, /dev/stdout resolves to no path: the same refusal, not "cannot write here (No such file ...)"
+    done = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "1 2; 3 4", "1", "-o", "/dev/stdout"],
+                          capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stdout) == (2, "") and "is where stdout already goes" in done.stderr
 
 
 def test_ctrl_c_while_writing_leaves_no_temporary_file(tmp_path, monkeypatch):
