@@ -31,6 +31,11 @@ class UsageError(ConvcliError):
     exit_code = 2
 
 
+class InputWarning(UserWarning):
+    """Input read in a way the user may not have meant; the CLI prints it as
+    one ``Warning:`` line on stderr and goes on."""
+
+
 def count_noun(number: int, noun: str) -> str:
     """'1 value', '2 values'."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

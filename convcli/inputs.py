@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from convcli.errors import InputError
+from convcli.errors import InputError, InputWarning
 from convcli.jsonparse import MAX_DIMENSIONS, parse_json
 from convcli.markup import latex_to_delimited, looks_like_latex, looks_like_markdown, markdown_to_delimited
 from convcli.textparse import parse_delimited, quote
@@ -114,7 +114,15 @@ def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray,
         return _read_stdin(stdin, spec[2:] or None, role), "stdin"
     path, key, name = _find_file(spec)
     if path is not None:
-        return _read_path(path, name, key, role), name
+        shadowed = _plain_meaning(spec, role) if key is None and not _looks_like_path(spec) else None
+        if shadowed is None:
+            return _read_path(path, name, key, role), name
+        array, name, meaning = shadowed
+        import warnings
+
+        warnings.warn(f"{quote(spec)} is read as {meaning}, not as the file of that name here "
+                      f"(write ./{spec} to read the file)", InputWarning, stacklevel=3)
+        return array, name
     if role in KERNEL_ROLES:
         from convcli.kernels import named_kernel
 
@@ -122,6 +130,27 @@ def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray,
         if kernel is not None:
             return kernel, spec
     return _read_inline(spec, role), role
+
+
+def _looks_like_path(spec: str) -> bool:
+    return "/" in spec or os.sep in spec or spec.startswith((".", "~")) or _extension(spec) in DATA_EXTENSIONS
+
+
+def _plain_meaning(spec: str, role: str) -> tuple[np.ndarray, str, str] | None:
+    """(array, name, description) when `spec`, a bare word that also names a
+    file here, reads as a named kernel or as inline numbers: those win, as
+    the README spells them (a stray file "1" left by a mistyped ``2>1`` must
+    not replace the number 1); ./NAME reads the file."""
+    if role in KERNEL_ROLES:
+        from convcli.kernels import named_kernel
+
+        kernel = named_kernel(spec)
+        if kernel is not None:
+            return kernel, spec, "the named kernel"
+    try:
+        return _read_inline(spec, role), role, "inline numbers"
+    except InputError:
+        return None
 
 
 def _find_file(spec: str) -> tuple[str | None, str | None, str]:

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from .errors import ConvcliError, InputError, OutputError, UsageError
+from .errors import ConvcliError, InputError, InputWarning, OutputError, UsageError
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
 TRACE_FORMATS = ("text", "markdown", "latex")
@@ -474,10 +474,16 @@ def guarded(action, *, debug: bool = False) -> int:
         with warnings.catch_warnings():
             # numpy's overflow and invalid-value warnings: warn_non_finite says it in one line
             warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("always", InputWarning)
+            warnings.showwarning = _show_warning
             return _guarded(action, debug)
     finally:
         if limit:
             sys.set_int_max_str_digits(limit)
+
+
+def _show_warning(message, category, *args, **kwargs) -> None:
+    write_stderr(f"Warning: {message}\n")
 
 
 def _guarded(action, debug: bool) -> int:

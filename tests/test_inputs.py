@@ -628,16 +628,6 @@ def test_names_with_control_characters_stay_on_one_line(folder):
     assert error_of("gone\r.csv") == "gone\\r.csv: no such file"
 
 
-def test_a_file_wins_over_a_kernel_name(folder):
-    write("sobel-x", "5 6\n")
-    same(read_array("sobel-x", role="kernel"), [[5, 6]], np.int64)
-
-
-def test_a_file_wins_over_inline_numbers(folder):
-    write("12", "3 4\n")
-    same(read_array("12"), [[3, 4]], np.int64)
-
-
 def test_path_objects_are_accepted(folder):
     from pathlib import Path
 
@@ -830,3 +820,27 @@ def test_quick_and_careful_passes_agree(rows, separator):
     else:
         assert quick.dtype == careful.dtype
         np.testing.assert_array_equal(quick, careful)
+
+
+def test_a_file_named_like_a_number_or_kernel_does_not_replace_it(tmp_path, monkeypatch, capsys):
+    """A stray file "1" (a mistyped `2>1`) or "box3" silently replaced the number
+    1 or the named kernel; they now win, with a warning, and ./NAME reads the file."""
+    from convcli.cli import main
+    from convcli.errors import InputWarning
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "1").write_text("9,9\n")
+    (tmp_path / "box3").write_text("5,5\n")
+    (tmp_path / "data").write_text("1 2\n")
+    with pytest.warns(InputWarning, match=r'"1" is read as inline numbers.*write \./1'):
+        assert read_array("1").tolist() == [[1]]
+    with pytest.warns(InputWarning, match="named kernel"):
+        np.testing.assert_array_equal(read_array("box3", role="kernel"), named_kernel("box3"))
+    assert read_array("./1").tolist() == [[9, 9]]
+    assert read_array("./box3", role="kernel").tolist() == [[5, 5]]
+    assert read_array("data").tolist() == [[1, 2]]  # not a number nor a kernel: the file, without a warning
+    assert main(["conv2d", "1 2", "1", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "1,2\n" and err.startswith('Warning: "1" is read as inline numbers') and err.count("\n") == 1
+    assert main(["conv2d", "1 2", "./1", "--format", "csv"]) == 0
+    assert capsys.readouterr() == ("27\n", "")
