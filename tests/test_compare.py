@@ -281,3 +281,14 @@ def test_demo_pages_on_when_stderr_cannot_take_the_prompt(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stderr", FullStream())
     code = main(["demo", "--no-color"])
     assert code == 0 and "Step 9 of 9" in capsys.readouterr().out
+
+
+def test_compare_does_not_run_conv1x1_under_a_stride(capsys):
+    code, out, _ = run(capsys, "compare", "1 2 3; 4 5 6; 7 8 9", "2", "-s", "2")
+    assert code == 0 and "conv1x1 was not run: conv1x1 has no padding or stride." in out
+
+
+def test_compare_calls_a_difference_of_one_millionth_a_difference(capsys):
+    """3.000001 against 3.000002 is not rounding: the kernel is not symmetric."""
+    code, out, _ = run(capsys, "compare", "1 2 3", "1 1.000001")
+    assert code == 0 and "conv2d and correlate2d differ because the kernel is not symmetric" in out

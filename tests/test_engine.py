@@ -343,3 +343,51 @@ def test_half_precision_computes_as_float32_as_the_npy_reader_widens_it():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no numpy cast warning on the way in
         assert convcli.correlate2d([[np.float16(1), np.float16(2)]], [[1]]).dtype == np.float32
+
+
+# Pinned by a mutation audit: each of these checks once let a changed line through.
+
+def test_int64_overflow_bound_counts_every_term():
+    """Four products of 2**62 each fit int64, their sum does not: 2**64, not 0."""
+    big = [[2**31] * 4]
+    result = convcli.correlate2d(big, big)
+    assert result.dtype == object and result.tolist() == [[2**64]]
+
+
+def test_uint64_values_beyond_int64_stay_exact():
+    result = convcli.correlate2d(np.array([[2**64 - 1, 1]], dtype=np.uint64), [[1, 1]])
+    assert result.tolist() == [[2**64]]
+
+
+def test_groups_must_divide_the_filters():
+    """torch refuses this too; computing on would read past the last filter."""
+    with pytest.raises(ShapeError, match="groups=2 does not divide the 3 filters"):
+        convcli.correlate2d(np.arange(18).reshape(2, 3, 3), np.ones((3, 1, 2, 2)), groups=2)
+
+
+@pytest.mark.parametrize("kernel", [np.zeros((0, 0)), np.zeros((2, 0))])
+def test_an_empty_kernel_is_refused(kernel):
+    with pytest.raises(ShapeError, match="must both be non-empty"):
+        convcli.correlate2d([[1, 2], [3, 4]], kernel)
+
+
+def test_float32_work_holds_integers_up_to_2_to_the_24():
+    """|v| <= 2**24 is a float32 exactly, so the work stays float32 (torch gives 16777216.0 too)."""
+    x = np.ones((1, 2), np.float32)
+    exact_limit = convcli.correlate2d(x, [[2**24, 1]])
+    assert exact_limit.dtype == np.float32 and exact_limit.tolist() == [[16777216.0]]
+    beyond = convcli.correlate2d(x, [[2**24 + 1, 1]])
+    assert beyond.dtype == np.float64 and beyond.tolist() == [[16777218.0]]
+
+
+def test_a_result_of_exactly_minus_2_to_the_63_is_int64():
+    result = convcli.correlate2d([[-(2**62), -(2**62)]], [[1, 1]])
+    assert result.dtype == np.int64 and result.tolist() == [[-(2**63)]]
+
+
+def test_an_unused_fill_value_does_not_make_integers_float():
+    """As scipy: with 'valid' nothing is padded, so a fill of 0.5 changes nothing."""
+    result = convcli.correlate2d([[1, 2], [3, 4]], [[1]], fill_value=0.5)
+    assert result.dtype == np.int64 and result.tolist() == [[1, 2], [3, 4]]
+    assert signal.correlate2d(np.array([[1, 2], [3, 4]]), np.array([[1]]), "valid", fillvalue=0.5).dtype.kind == "i"
+    assert convcli.correlate2d([[1, 2], [3, 4]], [[1]], fill_value=0.5, padding=1).dtype == np.float64

@@ -844,3 +844,9 @@ def test_a_file_named_like_a_number_or_kernel_does_not_replace_it(tmp_path, monk
     assert out == "1,2\n" and err.startswith('Warning: "1" is read as inline numbers') and err.count("\n") == 1
     assert main(["conv2d", "1 2", "./1", "--format", "csv"]) == 0
     assert capsys.readouterr() == ("27\n", "")
+
+
+def test_a_fraction_beyond_the_float_range_keeps_its_sign():
+    """Beside a decimal the fraction becomes a float: -10**400/3 is -inf, not inf."""
+    values = read_array("-1" + "0" * 400 + "/3 0.5 1" + "0" * 400 + "/3")
+    assert values.dtype == np.float64 and values.tolist() == [[-np.inf, 0.5, np.inf]]

@@ -503,3 +503,25 @@ def test_range_check_passes_values_the_transform_holds():
     assert fftconv.float_hazard(np.full((1, 64, 64), limit * 1.01), w, (1, 1), 1) == "overflow"
     x[0, 3, 3] = np.nan
     assert fftconv.float_hazard(x, w, (1, 1), 1) == "nonfinite"
+
+
+def test_fft_error_bound_takes_the_largest_filter_norm():
+    """One zero filter beside a big one must not shrink the bound (a mutation
+    taking the smallest let --method fft return wrong integers)."""
+    x = np.full((1, 8, 8), 2**40 + 12345, dtype=np.int64)
+    big = np.array([[[[4099, -4097], [5, 4103]]]])
+    both = np.concatenate([np.zeros_like(big), big])
+    tile = fftconv.exact_tile(x, both, (1, 1), 1)
+    assert fftconv.fft_error_bound(x, both, 1, tile) == fftconv.fft_error_bound(x, big, 1, tile) > 0
+
+
+def test_fft_exactness_keeps_its_factor_four_margin():
+    """A bound between 1/8 and 1/2 would round correctly in theory, but the
+    margin is part of the proof: refused."""
+    x = np.full((8, 8), 5 * 10**11)
+    k = np.ones((3, 3), dtype=np.int64)
+    tile = fftconv.exact_tile(x[None], k[None, None], (1, 1), 1)
+    assert fftconv.EXACT_LIMIT < fftconv.fft_error_bound(x[None], k[None, None], 1, tile) < 0.5
+    with pytest.raises(UsageError, match="not below 0.125"):
+        convcli.correlate2d(x, k, method="fft")
+    assert convcli.correlate2d(x, k).tolist() == [[45 * 10**11] * 6] * 6

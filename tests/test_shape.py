@@ -194,3 +194,10 @@ def test_render_text_header():
     text = render_text(explain_shape("28", "5"))
     assert text.splitlines()[0] == ("output 24 x 24   (correlate2d: input 28 x 28, kernel 5 x 5, stride 1, dilation 1, "
                                     "padding valid, --like scipy)")
+
+
+def test_transposed_size_subtracts_the_pads_before_and_after(capsys):
+    """s*(i-1) + a + k - (before + after): 2*6 + 3 - (1 + 2) = 12."""
+    code, out, _ = run(capsys, "shape", "-i", "7", "-k", "3", "-s", "2", "--transposed", "-p", "1,2,1,2")
+    assert code == 0 and out.startswith("output 12 x 12")
+    assert "2*(7-1) + 0 + 3 - (1 + 2) = 12" in out
