@@ -171,12 +171,16 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
         write_stdout(outputs.encode(result, "npy"))
         return
     if fmt == "table":
-        from .render import array_renderable
+        from .render import PLAIN_LINES, array_parts, parts_renderable, plain_lines
 
         screen = console(request.no_color)
-        table, needed = array_renderable(result, title, request.precision, width=screen.width)
+        parts, needed = array_parts(result, title, request.precision, width=screen.width)
+        lines = plain_lines(parts)
+        if len(lines) > PLAIN_LINES:  # the same layout without styles, in a second, not a minute
+            write_stdout("\n".join(lines) + "\n")
+            return
         screen.width = max(screen.width, needed)  # a narrower terminal (or COLUMNS=0) wraps the line, not the number
-        screen.print(table)
+        screen.print(parts_renderable(parts))
         return
     write_stdout(outputs.render_text(result, fmt, request.precision))
 

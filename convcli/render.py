@@ -1,5 +1,6 @@
-"""Rich renderables for matrices. Functions here return renderables; only
-the CLI prints them."""
+"""Rich renderables for matrices, and the same layout as plain text for
+tables too long for Rich to draw quickly. Functions here return renderables
+or text; only the CLI prints them."""
 
 from __future__ import annotations
 
@@ -44,27 +45,54 @@ def column_chunks(cells: list[list[str]], width: int) -> list[range]:
     return chunks
 
 
-def array_renderable(array: np.ndarray, title: str | None = None, precision: int | None = None,
-                     width: int | None = None) -> tuple[Group, int]:
-    """A 2-D array as one table; a 3-D array as one table per channel, and
-    the narrowest console width that shows every number whole. With a
+PLAIN_LINES = 2000  # tables longer than this are written as plain text: Rich takes ~0.2 ms a cell
+
+
+def array_parts(array: np.ndarray, title: str | None = None, precision: int | None = None,
+                width: int | None = None) -> tuple[list[tuple], int]:
+    """The layout of a matrix display, and the narrowest console width that
+    shows every number whole. Parts are ``(style, text)`` for the title,
+    channel labels and column spans, and ``("table", cells, columns)`` for
+    each table. A 2-D array is one table; a 3-D array one per channel. With a
     `width`, a matrix too wide for it is split into runs of columns, as numpy
     wraps a wide array, instead of Rich shortening numbers to "10…"; a column
     wider than `width` on its own needs the console widened to the width
     returned (the terminal then wraps the line, but the number stays one word)."""
-    parts = [Text(title, style="bold")] if title else []
+    parts: list[tuple] = [("bold", title)] if title else []
     needed = 0
     matrices = [(None, array)] if array.ndim == 2 else [(f"channel {c}", m) for c, m in enumerate(array)]
     for label, matrix in matrices:
         if label:
-            parts.append(Text(label, style="italic"))
+            parts.append(("italic", label))
         cells = [[format_number(v, precision) for v in row] for row in matrix]  # formatted once, measured and shown
         index_width, widths = column_widths(cells)
         needed = max(needed, index_width + 2 + max(widths))
         chunks = [range(matrix.shape[1])] if width is None else column_chunks(cells, width)
         for chunk in chunks:
             if len(chunks) > 1:
-                span = f"column {chunk.start}" if len(chunk) == 1 else f"columns {chunk.start}-{chunk.stop - 1}"
-                parts.append(Text(span, style="dim"))
-            parts.append(matrix_table(cells, chunk))
-    return Group(*parts), needed
+                parts.append(("dim", f"column {chunk.start}" if len(chunk) == 1
+                              else f"columns {chunk.start}-{chunk.stop - 1}"))
+            parts.append(("table", cells, chunk))
+    return parts, needed
+
+
+def parts_renderable(parts: list[tuple]) -> Group:
+    """`array_parts` as Rich renderables."""
+    return Group(*(matrix_table(*part[1:]) if part[0] == "table" else Text(part[1], style=part[0]) for part in parts))
+
+
+def plain_lines(parts: list[tuple]) -> list[str]:
+    """`array_parts` as lines of plain text, laid out as Rich lays out
+    `matrix_table` (right-aligned, two spaces between columns), without styles."""
+    lines = []
+    for part in parts:
+        if part[0] != "table":
+            lines.append(part[1])
+            continue
+        cells, columns = part[1:]
+        index_width, widths = column_widths(cells)
+        shown = [(col, widths[col]) for col in columns]
+        lines.append(" " * index_width + "".join("  " + str(col).rjust(w) for col, w in shown))
+        lines += [str(index).rjust(index_width) + "".join("  " + row[col].rjust(w) for col, w in shown)
+                  for index, row in enumerate(cells)]
+    return lines

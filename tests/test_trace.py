@@ -499,14 +499,14 @@ def test_tables_never_cut_or_fold_a_number_to_fit_the_terminal(width):
     from rich.console import Console
 
     from convcli.outputs import format_number
-    from convcli.render import array_renderable
+    from convcli.render import array_parts, parts_renderable
 
     rng = np.random.default_rng(width)
     for array in (rng.integers(-10**9, 10**9, (3, 17)), rng.standard_normal((2, 4, 9)),
                   np.array([[2**70, 1], [-1.2345678901234567e-300, 0.1]], dtype=object)):
-        table, needed = array_renderable(array, "result", width=width)
+        parts, needed = array_parts(array, "result", width=width)
         console = Console(file=io.StringIO(), width=max(width, needed), color_system=None)
-        console.print(table)
+        console.print(parts_renderable(parts))
         out = console.file.getvalue()
         assert "\u2026" not in out and max(len(line) for line in out.splitlines()) <= max(width, needed)
         # data rows start with their row index; headers with a blank index cell
@@ -524,6 +524,34 @@ def test_a_terminal_narrower_than_a_number_still_shows_every_number_whole(capsys
     assert code == 0
     assert [line.split() for line in out.splitlines() if line[:1] in "01"] == \
         [["0", "123456.0"], ["1", "3.0"], ["0", "-7.25"], ["1", "4.0"]]
+
+
+@pytest.mark.parametrize("width", [0, 30, 80])
+def test_plain_tables_are_laid_out_as_rich_lays_them_out(width):
+    """Long tables skip Rich (36 s for 100,000 rows); the text must be the same."""
+    from rich.console import Console
+
+    from convcli.render import array_parts, parts_renderable, plain_lines
+
+    rng = np.random.default_rng(width)
+    for array in (rng.integers(-10**9, 10**9, (12, 17)), rng.standard_normal((2, 4, 9)),
+                  np.array([[2**70, -1], [0.5, 3]], dtype=object), np.arange(3).reshape(3, 1)):
+        parts, needed = array_parts(array, "r", width=width)  # a title longer than the width would wrap in Rich
+        console = Console(file=io.StringIO(), width=max(width, needed), color_system=None)
+        console.print(parts_renderable(parts))
+        assert "\n".join(plain_lines(parts)) + "\n" == console.file.getvalue()
+
+
+def test_a_long_table_on_a_terminal_is_plain_text_with_every_row(capsys, monkeypatch):
+    from convcli.render import PLAIN_LINES
+
+    rows = PLAIN_LINES + 500
+    _fake_terminal(monkeypatch)
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "conv2d", ";".join(f"{r} -{r}" for r in range(rows)), "2")
+    lines = out.splitlines()
+    assert code == 0 and "\x1b" not in out and lines[0] == "conv2d" and lines[1].split() == ["0", "1"]
+    assert [line.split() for line in lines[2:]] == [[str(r), str(2 * r), str(-2 * r)] for r in range(rows)]
 
 
 def test_a_trace_or_comparison_too_wide_for_the_terminal_is_printed_as_plain_text(capsys, monkeypatch):
