@@ -445,12 +445,16 @@ def test_choose_tile_covers_the_output():
         assert fftconv.smoothness(tile[0]) and fftconv.smoothness(tile[1])
 
 
-@pytest.mark.parametrize("method", ["direct", "fft", "gemm"])
+@pytest.mark.parametrize("method", ["direct", "fft", "gemm", "exact"])
 def test_progress_hook_sees_every_unit(method):
+    """Every method reports, the exact Python-number loop too (it can take minutes)."""
     seen = []
+    x, w = RNG.standard_normal((3, 120, 90)), RNG.standard_normal((2, 3, 9, 9))
+    if method == "exact":
+        x, w, method = RNG.integers(-9, 9, (3, 20, 20)).astype(object) * 10**30, RNG.integers(-9, 9, (2, 3, 3, 3)), "auto"
     token = progress_hook.set(lambda done, total: seen.append((done, total)))
     try:
-        convcli.correlate2d(RNG.standard_normal((3, 120, 90)), RNG.standard_normal((2, 3, 9, 9)), method=method)
+        convcli.correlate2d(x, w, method=method)
     finally:
         progress_hook.reset(token)
     assert seen and seen[-1][0] == seen[-1][1]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .parallel import Progress
+
 
 def output_hw(padded_hw, k_hw, stride, dilation) -> tuple[int, int]:
     """(H', W') of a valid correlation over an already padded (Hp, Wp) input."""
@@ -31,6 +33,7 @@ def correlate_padded(padded: np.ndarray, weight: np.ndarray, stride, dilation, g
     out_hw = output_hw((height, width), (kh, kw), stride, dilation)
     out = np.zeros((filters,) + out_hw, dtype=padded.dtype)
     filters_per_group = filters // groups
+    progress = Progress(groups * kh * kw)  # exact Python numbers can take minutes
     for g in range(groups):
         in_slice = slice(g * per_group, (g + 1) * per_group)
         out_slice = slice(g * filters_per_group, (g + 1) * filters_per_group)
@@ -43,4 +46,5 @@ def correlate_padded(padded: np.ndarray, weight: np.ndarray, stride, dilation, g
                     target += taps[0, 0] * view[0]
                 else:
                     target += np.tensordot(taps, view, axes=(1, 0))
+                progress.advance()
     return out
