@@ -31,9 +31,10 @@ class UsageError(ConvcliError):
     exit_code = 2
 
 
-class InputWarning(UserWarning):
-    """Input read in a way the user may not have meant; the CLI prints it as
-    one ``Warning:`` line on stderr and goes on."""
+class ConvcliWarning(UserWarning):
+    """Something done in a way the user may not have meant (input read as
+    inline numbers beside a file of that name, a setting ignored); the CLI
+    prints it as one ``Warning:`` line on stderr and goes on."""
 
 
 def count_noun(number: int, noun: str) -> str:

@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from convcli.errors import InputError, InputWarning
+from convcli.errors import ConvcliWarning, InputError
 from convcli.jsonparse import MAX_DIMENSIONS, parse_json
 from convcli.markup import latex_to_delimited, looks_like_latex, looks_like_markdown, markdown_to_delimited
 from convcli.textparse import parse_delimited, quote
@@ -121,7 +121,7 @@ def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray,
         import warnings
 
         warnings.warn(f"{quote(spec)} is read as {meaning}, not as the file of that name here "
-                      f"(write ./{spec} to read the file)", InputWarning, stacklevel=3)
+                      f"(write ./{spec} to read the file)", ConvcliWarning, stacklevel=3)
         return array, name
     if role in KERNEL_ROLES:
         from convcli.kernels import named_kernel

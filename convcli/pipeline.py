@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from .errors import ConvcliError, InputError, InputWarning, OutputError, UsageError
+from .errors import ConvcliError, ConvcliWarning, InputError, OutputError, UsageError
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown", "latex", "npy")
 TRACE_FORMATS = ("text", "markdown", "latex")
@@ -478,7 +478,7 @@ def guarded(action, *, debug: bool = False) -> int:
         with warnings.catch_warnings():
             # numpy's overflow and invalid-value warnings: warn_non_finite says it in one line
             warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("always", InputWarning)
+            warnings.simplefilter("always", ConvcliWarning)
             warnings.showwarning = _show_warning
             return _guarded(action, debug)
     finally:

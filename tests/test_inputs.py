@@ -826,15 +826,15 @@ def test_a_file_named_like_a_number_or_kernel_does_not_replace_it(tmp_path, monk
     """A stray file "1" (a mistyped `2>1`) or "box3" silently replaced the number
     1 or the named kernel; they now win, with a warning, and ./NAME reads the file."""
     from convcli.cli import main
-    from convcli.errors import InputWarning
+    from convcli.errors import ConvcliWarning
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "1").write_text("9,9\n")
     (tmp_path / "box3").write_text("5,5\n")
     (tmp_path / "data").write_text("1 2\n")
-    with pytest.warns(InputWarning, match=r'"1" is read as inline numbers.*write \./1'):
+    with pytest.warns(ConvcliWarning, match=r'"1" is read as inline numbers.*write \./1'):
         assert read_array("1").tolist() == [[1]]
-    with pytest.warns(InputWarning, match="named kernel"):
+    with pytest.warns(ConvcliWarning, match="named kernel"):
         np.testing.assert_array_equal(read_array("box3", role="kernel"), named_kernel("box3"))
     assert read_array("./1").tolist() == [[9, 9]]
     assert read_array("./box3", role="kernel").tolist() == [[5, 5]]

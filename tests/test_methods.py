@@ -529,3 +529,15 @@ def test_fft_exactness_keeps_its_factor_four_margin():
     with pytest.raises(UsageError, match="not below 0.125"):
         convcli.correlate2d(x, k, method="fft")
     assert convcli.correlate2d(x, k).tolist() == [[45 * 10**11] * 6] * 6
+
+
+def test_a_bad_convcli_threads_value_is_ignored_with_a_warning(monkeypatch):
+    from convcli.engine.parallel import thread_count
+    from convcli.errors import ConvcliWarning
+
+    monkeypatch.setenv("CONVCLI_THREADS", "3")
+    assert thread_count() == 3
+    for value in ("zero-test", "-1", "2.5"):
+        monkeypatch.setenv("CONVCLI_THREADS", value)
+        with pytest.warns(ConvcliWarning, match=f"CONVCLI_THREADS='{value}' is not a whole number"):
+            assert thread_count() >= 1

@@ -24,10 +24,24 @@ MAX_THREADS = 8
 
 def thread_count() -> int:
     """Threads to use for parallel bands (at least 1)."""
-    configured = os.environ.get("CONVCLI_THREADS", "").strip()
+    return _threads_for(os.environ.get("CONVCLI_THREADS", "").strip())
+
+
+@functools.lru_cache(maxsize=None)
+def _threads_for(configured: str) -> int:
+    """The thread count for a CONVCLI_THREADS value; a value that is not a
+    whole number of at least 1 is ignored with one warning (per value)."""
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return max(1, min(MAX_THREADS, _available_cpus()))
+    threads = max(1, min(MAX_THREADS, _available_cpus()))
+    if configured:
+        import warnings
+
+        from ..errors import ConvcliWarning
+
+        warnings.warn(f"CONVCLI_THREADS={configured!r} is not a whole number of at least 1; using {threads}",
+                      ConvcliWarning, stacklevel=3)
+    return threads
 
 
 @functools.lru_cache(maxsize=1)
