@@ -496,17 +496,24 @@ def test_values_whose_transform_overflows_keep_the_direct_sum(dtype, huge):
 
 
 def test_range_check_passes_values_the_transform_holds():
-    """The bound is C * T**2 * max|x| * max sum|w| against the largest float, so
-    large but ordinary values still take the FFT."""
+    """The bound is C * T**2 * ||x||_2 * sqrt(n) * ||w||_2 against the largest
+    float, so large but ordinary values still take the FFT."""
     x = np.full((1, 64, 64), 1e100)
     w = np.ones((1, 1, 15, 15))
-    tile = fftconv.exact_tile(x, w, (1, 1), 1)
     assert fftconv.float_hazard(x, w, (1, 1), 1) is None
-    limit = float(np.finfo(np.float64).max) / fftconv.RANGE_MARGIN / (float(tile[0] * tile[1]) ** 2 * w.sum())
-    assert fftconv.float_hazard(np.full((1, 64, 64), limit * 0.99), w, (1, 1), 1) is None
-    assert fftconv.float_hazard(np.full((1, 64, 64), limit * 1.01), w, (1, 1), 1) == "overflow"
-    x[0, 3, 3] = np.nan
-    assert fftconv.float_hazard(x, w, (1, 1), 1) == "nonfinite"
+    # float32, where the bound bites before the squares overflow: a 64x64 input of a
+    # (||x||_2 = 64 a) and 225 taps of c (sqrt(225) * ||w||_2 = 225 c)
+    a = 1e13
+    x32 = np.full((1, 64, 64), a, np.float32)
+    tile = fftconv.exact_tile(x32, w.astype(np.float32), (1, 1), 1)
+    c = float(np.finfo(np.float32).max) / fftconv.RANGE_MARGIN / (float(tile[0] * tile[1]) ** 2 * 225 * 64 * a)
+    assert fftconv.float_hazard(x32, np.full((1, 1, 15, 15), c * 0.99, np.float32), (1, 1), 1) is None
+    assert fftconv.float_hazard(x32, np.full((1, 1, 15, 15), c * 1.01, np.float32), (1, 1), 1) == "overflow"
+    assert fftconv.float_hazard(np.full((1, 64, 64), 1e160), w, (1, 1), 1) == "overflow"  # squares overflow
+    for bad in (np.nan, np.inf, -np.inf):
+        x[0, 3, 3] = bad
+        assert fftconv.float_hazard(x, w, (1, 1), 1) == "nonfinite"
+    assert fftconv.float_hazard(np.ones((1, 64, 64)), np.full((1, 1, 15, 15), np.nan), (1, 1), 1) == "nonfinite"
 
 
 def test_fft_error_bound_takes_the_largest_filter_norm():

@@ -229,19 +229,23 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> st
     sum keeps it inside the windows that hold it.
     'overflow': an intermediate value could leave the float range although
     no product of the direct sum need. A tile's spectrum is bounded by the
-    sum of its |values| (T * max|x| for T points), a filter's by its sum of
-    |w|; the inverse transform adds up to T of their products per channel
-    before numpy scales by 1/T. So C * T**2 * max|x| * max sum|w| must stay
-    below the largest float, with a margin of 16.
+    sum of its |values| (at most T * max|x| for T points), a filter's by its
+    sum of |w|; the inverse transform adds up to T of their products per
+    channel before numpy scales by 1/T. So C * T**2 * max|x| * max sum|w|
+    must stay below the largest float, with a margin of 16. Norms stand in
+    for both (max|x| <= ||x||_2, sum|w| <= sqrt(n) * ||w||_2 for n taps a
+    filter): two BLAS passes, which also meet any NaN or infinity. Values
+    whose squares overflow (beyond 1e154 in float64) count as 'overflow'
+    too: the direct methods take them.
     """
-    extremes = [float(padded.max()), float(padded.min()), float(weight.max()), float(weight.min())]
-    if not all(math.isfinite(v) for v in extremes):
-        return "nonfinite"
-    largest_x = max(abs(extremes[0]), abs(extremes[1]))
-    filters, per_group = weight.shape[:2]
-    largest_l1 = float(np.abs(weight.reshape(filters, -1)).sum(axis=1, dtype=np.float64).max())
+    x_flat, w_flat = padded.reshape(-1), weight.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = float(np.dot(x_flat, x_flat)) * float(np.dot(w_flat, w_flat))
+    if not math.isfinite(squares):
+        return "overflow" if np.isfinite(padded).all() and np.isfinite(weight).all() else "nonfinite"
     rows, cols = exact_tile(padded, weight, dilation, groups)
-    bound = per_group * float(rows * cols) ** 2 * largest_x * largest_l1  # inf when it overflows itself
+    taps = weight[0].size
+    bound = weight.shape[1] * float(rows * cols) ** 2 * math.sqrt(squares * taps)  # inf if it overflows itself
     if not bound * RANGE_MARGIN < float(np.finfo(padded.dtype).max):
         return "overflow"
     return None
