@@ -123,13 +123,18 @@ def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray,
         warnings.warn(f"{quote(spec)} is read as {meaning}, not as the file of that name here "
                       f"(write ./{spec} to read the file)", ConvcliWarning, stacklevel=3)
         return array, name
-    if role in KERNEL_ROLES:
-        from convcli.kernels import named_kernel
-
-        kernel = named_kernel(spec)
-        if kernel is not None:
-            return kernel, spec
+    kernel = _named_kernel(spec, role)
+    if kernel is not None:
+        return kernel, spec
     return _read_inline(spec, role), role
+
+
+def _named_kernel(spec: str, role: str) -> np.ndarray | None:
+    if role not in KERNEL_ROLES:
+        return None
+    from convcli.kernels import named_kernel
+
+    return named_kernel(spec)
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -141,12 +146,9 @@ def _plain_meaning(spec: str, role: str) -> tuple[np.ndarray, str, str] | None:
     file here, reads as a named kernel or as inline numbers: those win, as
     the README spells them (a stray file "1" left by a mistyped ``2>1`` must
     not replace the number 1); ./NAME reads the file."""
-    if role in KERNEL_ROLES:
-        from convcli.kernels import named_kernel
-
-        kernel = named_kernel(spec)
-        if kernel is not None:
-            return kernel, spec, "the named kernel"
+    kernel = _named_kernel(spec, role)
+    if kernel is not None:
+        return kernel, spec, "the named kernel"
     try:
         return _read_inline(spec, role), role, "inline numbers"
     except InputError:
