@@ -114,14 +114,16 @@ def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray,
         return _read_stdin(stdin, spec[2:] or None, role), "stdin"
     path, key, name = _find_file(spec)
     if path is not None:
-        shadowed = _plain_meaning(spec, role) if key is None and not _looks_like_path(spec) else None
+        shadowed = _plain_meaning(spec, role) if key is None else None
         if shadowed is None:
             return _read_path(path, name, key, role), name
         array, name, meaning = shadowed
+        if os.path.isdir(path):  # a folder named 1 could not be read anyway
+            return array, name
         import warnings
 
         warnings.warn(f"{quote(spec)} is read as {meaning}, not as the file of that name here "
-                      f"(write ./{spec} to read the file)", ConvcliWarning, stacklevel=3)
+                      f"(write {quote(os.path.join('.', spec))} to read the file)", ConvcliWarning, stacklevel=3)
         return array, name
     kernel = _named_kernel(spec, role)
     if kernel is not None:
@@ -135,10 +137,6 @@ def _named_kernel(spec: str, role: str) -> np.ndarray | None:
     from convcli.kernels import named_kernel
 
     return named_kernel(spec)
-
-
-def _looks_like_path(spec: str) -> bool:
-    return "/" in spec or os.sep in spec or spec.startswith((".", "~")) or _extension(spec) in DATA_EXTENSIONS
 
 
 def _plain_meaning(spec: str, role: str) -> tuple[np.ndarray, str, str] | None:

@@ -832,13 +832,18 @@ def test_a_file_named_like_a_number_or_kernel_does_not_replace_it(tmp_path, monk
     (tmp_path / "1").write_text("9,9\n")
     (tmp_path / "box3").write_text("5,5\n")
     (tmp_path / "data").write_text("1 2\n")
-    with pytest.warns(ConvcliWarning, match=r'"1" is read as inline numbers.*write \./1'):
+    with pytest.warns(ConvcliWarning, match=r'"1" is read as inline numbers.*write "\./1"'):
         assert read_array("1").tolist() == [[1]]
     with pytest.warns(ConvcliWarning, match="named kernel"):
         np.testing.assert_array_equal(read_array("box3", role="kernel"), named_kernel("box3"))
     assert read_array("./1").tolist() == [[9, 9]]
     assert read_array("./box3", role="kernel").tolist() == [[5, 5]]
     assert read_array("data").tolist() == [[1, 2]]  # not a number nor a kernel: the file, without a warning
+    (tmp_path / ".5").write_text("7\n")
+    (tmp_path / "1.5").mkdir()  # a folder could not be read anyway: no warning
+    with pytest.warns(ConvcliWarning, match=r'"\.5" is read as inline numbers.*write "\./\.5"'):
+        assert read_array(".5").tolist() == [[0.5]]
+    assert read_array("./.5").tolist() == [[7]] and read_array("1.5").tolist() == [[1.5]]
     assert main(["conv2d", "1 2", "1", "--format", "csv"]) == 0
     out, err = capsys.readouterr()
     assert out == "1,2\n" and err.startswith('Warning: "1" is read as inline numbers') and err.count("\n") == 1

@@ -548,3 +548,13 @@ def test_a_bad_convcli_threads_value_is_ignored_with_a_warning(monkeypatch):
         monkeypatch.setenv("CONVCLI_THREADS", value)
         with pytest.warns(ConvcliWarning, match=f"CONVCLI_THREADS='{value}' is not a whole number"):
             assert thread_count() >= 1
+
+
+def test_convcli_threads_takes_ascii_digits_only(monkeypatch):
+    """'²'.isdigit() is True but int('²') raises: it must be a warning, not a traceback."""
+    from convcli.engine.parallel import thread_count
+    from convcli.errors import ConvcliWarning
+
+    monkeypatch.setenv("CONVCLI_THREADS", "\u00b2")
+    with pytest.warns(ConvcliWarning, match="is not a whole number"):
+        assert thread_count() >= 1

@@ -31,7 +31,7 @@ def thread_count() -> int:
 def _threads_for(configured: str) -> int:
     """The thread count for a CONVCLI_THREADS value; a value that is not a
     whole number of at least 1 is ignored with one warning (per value)."""
-    if configured.isdigit() and int(configured) > 0:
+    if configured.isascii() and configured.isdigit() and int(configured) > 0:  # isdigit alone takes '²'
         return int(configured)
     threads = max(1, min(MAX_THREADS, _available_cpus()))
     if configured:
