@@ -509,7 +509,12 @@ def test_range_check_passes_values_the_transform_holds():
     c = float(np.finfo(np.float32).max) / fftconv.RANGE_MARGIN / (float(tile[0] * tile[1]) ** 2 * 225 * 64 * a)
     assert fftconv.float_hazard(x32, np.full((1, 1, 15, 15), c * 0.99, np.float32), (1, 1), 1) is None
     assert fftconv.float_hazard(x32, np.full((1, 1, 15, 15), c * 1.01, np.float32), (1, 1), 1) == "overflow"
-    assert fftconv.float_hazard(np.full((1, 64, 64), 1e160), w, (1, 1), 1) == "overflow"  # squares overflow
+    # squares beyond the range: max|x| * sum|w| is scanned instead (1e160 * 225 and its FFT bound fit)
+    assert fftconv.float_hazard(np.full((1, 64, 64), 1e160), w, (1, 1), 1) is None
+    assert fftconv.float_hazard(np.full((1, 64, 64), 1e300), w, (1, 1), 1) == "overflow"
+    assert fftconv.float_hazard(np.full((1, 64, 64), 1e300), w, (1, 1), 1, fft=False) is None
+    # 1e306 * 225 taps passes the largest float / 16: any order of summation could overflow
+    assert fftconv.float_hazard(np.full((1, 64, 64), 1e306), w, (1, 1), 1, fft=False) == "order"
     for bad in (np.nan, np.inf, -np.inf):
         x[0, 3, 3] = bad
         assert fftconv.float_hazard(x, w, (1, 1), 1) == "nonfinite"
@@ -558,3 +563,18 @@ def test_convcli_threads_takes_ascii_digits_only(monkeypatch):
     monkeypatch.setenv("CONVCLI_THREADS", "\u00b2")
     with pytest.warns(ConvcliWarning, match="is not a whole number"):
         assert thread_count() >= 1
+
+
+@pytest.mark.parametrize("shape, kernel", [((1, 9), (1, 5)), ((100, 100), (3, 3)), ((300, 300), (15, 15))])
+def test_values_near_the_float_limit_are_summed_in_scipys_order(shape, kernel):
+    """A BLAS product adds in another order than scipy, and a partial sum of
+    1e308 - 1e308 + 1e308 ... could overflow where scipy's does not: auto must
+    take the direct method (1e308 alternating gave nan,nan,nan,nan,1e308)."""
+    x = RNG.choice([-1e308, 1e308, -1e307, 1e307], shape)
+    k = np.ones(kernel)
+    assert methods.choose(make_plan("correlate2d", x, k), x[None]).method == "direct"
+    expected = signal.correlate2d(x, k, "valid")
+    result = convcli.correlate2d(x, k)
+    np.testing.assert_array_equal(np.isfinite(result), np.isfinite(expected))
+    if kernel[1] <= 3:  # scipy's order exactly: bit for bit
+        np.testing.assert_array_equal(result, expected)

@@ -220,34 +220,46 @@ def exact_tile(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> tupl
 RANGE_MARGIN = 16.0
 
 
-def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> str | None:
-    """Why the FFT cannot give what a direct sum gives on this float problem,
-    or None if it can.
+def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, fft: bool = True) -> str | None:
+    """Why the FFT (or, with `fft` False, any order of summation other than
+    scipy's) cannot give what a direct sum gives on this float problem, or
+    None if it can.
 
     'nonfinite': a NaN or infinity anywhere; the transform mixes every input
     value into every output, so it would reach all of them, where a direct
-    sum keeps it inside the windows that hold it.
-    'overflow': an intermediate value could leave the float range although
-    no product of the direct sum need. A tile's spectrum is bounded by the
-    sum of its |values| (at most T * max|x| for T points), a filter's by its
-    sum of |w|; the inverse transform adds up to T of their products per
-    channel before numpy scales by 1/T. So C * T**2 * max|x| * max sum|w|
-    must stay below the largest float, with a margin of 16. Norms stand in
-    for both (max|x| <= ||x||_2, sum|w| <= sqrt(n) * ||w||_2 for n taps a
-    filter): two BLAS passes, which also meet any NaN or infinity. Values
-    whose squares overflow (beyond 1e154 in float64) count as 'overflow'
-    too: the direct methods take them.
+    sum keeps it inside the windows that hold it (sums in another order do too).
+    'order': values so large that a partial sum could overflow in one order
+    of summation and not in another. Every partial sum is at most max|x| *
+    max sum|w| <= ||x||_2 * sqrt(n) * ||w||_2 (n taps a filter); where the
+    squares overflow (values beyond 1e154 in float64), max|x| and sum|w|
+    are scanned instead.
+    'overflow' (FFT only): an intermediate value of the transforms could
+    leave the float range. A tile's spectrum is bounded by the sum of its
+    |values| (at most T * max|x| for T points), a filter's by its sum of |w|;
+    the inverse transform adds up to T of their products per channel before
+    numpy scales by 1/T. So C * T**2 times the bound above must stay below
+    the largest float.
+
+    Both bounds keep a margin of 16, and cost two BLAS passes (the norms),
+    which also meet any NaN or infinity.
     """
     x_flat, w_flat = padded.reshape(-1), weight.reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
         squares = float(np.dot(x_flat, x_flat)) * float(np.dot(w_flat, w_flat))
-    if not math.isfinite(squares):
-        return "overflow" if np.isfinite(padded).all() and np.isfinite(weight).all() else "nonfinite"
-    rows, cols = exact_tile(padded, weight, dilation, groups)
-    taps = weight[0].size
-    bound = weight.shape[1] * float(rows * cols) ** 2 * math.sqrt(squares * taps)  # inf if it overflows itself
-    if not bound * RANGE_MARGIN < float(np.finfo(padded.dtype).max):
-        return "overflow"
+    if math.isfinite(squares):
+        largest_sum = math.sqrt(squares * weight[0].size)
+    elif np.isfinite(padded).all() and np.isfinite(weight).all():  # squares beyond the range: the exact scans
+        largest_x = max(abs(float(padded.max())), abs(float(padded.min())))
+        largest_sum = largest_x * float(np.abs(weight).sum(axis=(1, 2, 3), dtype=np.float64).max())
+    else:
+        return "nonfinite"
+    limit = float(np.finfo(padded.dtype).max) / RANGE_MARGIN
+    if not largest_sum < limit:
+        return "order"
+    if fft:
+        rows, cols = exact_tile(padded, weight, dilation, groups)
+        if not weight.shape[1] * float(rows * cols) ** 2 * largest_sum < limit:  # inf if it overflows itself
+            return "overflow"
     return None
 
 

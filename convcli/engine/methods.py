@@ -181,6 +181,8 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
             and weight.shape[2] <= SCIPY_ORDER_KERNEL[0] and weight.shape[3] <= SCIPY_ORDER_KERNEL[1]:
         return Choice("direct", f"small problem ({work} multiply-adds): direct adds in scipy's order")
     if work <= TINY_WORK:
+        if not exact and fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=False) == "order":
+            return Choice("direct", f"tiny problem, but {ORDER_HAZARD}")
         return Choice("gemm", f"tiny problem ({work} multiply-adds): one copy and one product")
 
     seconds = modelled_seconds(plan, padded, threads=threads)
@@ -191,8 +193,11 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
         fastest = min(seconds, key=seconds.get)
         return Choice(fastest, "fastest modelled method that is provably exact (the FFT error bound is too large)",
                       seconds)
-    hazard = None if fastest != "fft" or exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups)
-    if hazard:
+    hazard = None if fastest == "direct" or exact else \
+        fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=fastest == "fft")
+    if hazard == "order":
+        return Choice("direct", ORDER_HAZARD, seconds)
+    if hazard and fastest == "fft":
         del seconds["fft"]
         fastest = min(seconds, key=seconds.get)
         return Choice(fastest, f"fastest modelled method other than the FFT, which {FFT_HAZARDS[hazard]}", seconds)
@@ -202,7 +207,9 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
 FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
     "nonfinite": "would spread NaN or infinity to every output cell",
     "overflow": "could overflow to infinity or NaN on values this large, where a direct sum need not",
+    "order": "could overflow to infinity or NaN on values this large, where scipy's order of summation need not",
 }
+ORDER_HAZARD = "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order"
 
 
 def correlate(plan: Plan, padded: np.ndarray, method: str = "auto") -> np.ndarray:
