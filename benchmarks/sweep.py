@@ -219,6 +219,12 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     if options.svg and options.calibrate:
         parser.error("--svg draws the sweep against scipy; it does not apply to --calibrate")
+    for path in (options.svg, options.csv):
+        try:  # before minutes of timing, not after
+            if path:
+                open(path, "a").close()
+        except OSError as error:
+            parser.error(f"cannot write {path}: {error.strerror}")
     sizes, kernels = GRIDS["quick" if options.quick else "full" if options.full else "default"]
 
     if options.calibrate:
