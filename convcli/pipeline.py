@@ -171,13 +171,12 @@ def emit(result, request: OutputRequest, title: Optional[str] = None) -> None:
         write_stdout(outputs.encode(result, "npy"))
         return
     if fmt == "table":
-        from .render import PLAIN_LINES, array_parts, parts_renderable, plain_lines
+        from .render import PLAIN_LINES, array_parts, line_count, parts_renderable, plain_lines
 
         screen = console(request.no_color)
         parts, needed = array_parts(result, title, request.precision, width=screen.width)
-        lines = plain_lines(parts)
-        if len(lines) > PLAIN_LINES:  # the same layout without styles, in a second, not a minute
-            write_stdout("\n".join(lines) + "\n")
+        if line_count(parts) > PLAIN_LINES:  # the same layout without styles, in a second, not a minute
+            write_stdout("\n".join(plain_lines(parts)) + "\n")
             return
         screen.width = max(screen.width, needed)  # a narrower terminal (or COLUMNS=0) wraps the line, not the number
         screen.print(parts_renderable(parts))

@@ -29,11 +29,10 @@ def column_widths(cells: list[list[str]]) -> tuple[int, list[int]]:
     return index_width, [max(len(str(col)), *(len(row[col]) for row in cells)) for col in range(len(cells[0]))]
 
 
-def column_chunks(cells: list[list[str]], width: int) -> list[range]:
-    """The columns of formatted cells in runs whose table fits `width`
+def column_chunks(index_width: int, widths: list[int], width: int) -> list[range]:
+    """The columns (of `column_widths`) in runs whose table fits `width`
     characters (at least one column per run), so that no number is ever cut
     to fit a terminal."""
-    index_width, widths = column_widths(cells)
     chunks, start, used = [], 0, index_width
     for col, cell_width in enumerate(widths):
         # each column adds its cells and one space of padding either side of the gap before it
@@ -52,8 +51,8 @@ def array_parts(array: np.ndarray, title: str | None = None, precision: int | No
                 width: int | None = None) -> tuple[list[tuple], int]:
     """The layout of a matrix display, and the narrowest console width that
     shows every number whole. Parts are ``(style, text)`` for the title,
-    channel labels and column spans, and ``("table", cells, columns)`` for
-    each table. A 2-D array is one table; a 3-D array one per channel. With a
+    channel labels and column spans, and ``("table", cells, columns,
+    index_width, widths)`` for each table (the widths of `column_widths`). A 2-D array is one table; a 3-D array one per channel. With a
     `width`, a matrix too wide for it is split into runs of columns, as numpy
     wraps a wide array, instead of Rich shortening numbers to "10…"; a column
     wider than `width` on its own needs the console widened to the width
@@ -67,18 +66,23 @@ def array_parts(array: np.ndarray, title: str | None = None, precision: int | No
         cells = [[format_number(v, precision) for v in row] for row in matrix]  # formatted once, measured and shown
         index_width, widths = column_widths(cells)
         needed = max(needed, index_width + 2 + max(widths))
-        chunks = [range(matrix.shape[1])] if width is None else column_chunks(cells, width)
+        chunks = [range(matrix.shape[1])] if width is None else column_chunks(index_width, widths, width)
         for chunk in chunks:
             if len(chunks) > 1:
                 parts.append(("dim", f"column {chunk.start}" if len(chunk) == 1
                               else f"columns {chunk.start}-{chunk.stop - 1}"))
-            parts.append(("table", cells, chunk))
+            parts.append(("table", cells, chunk, index_width, widths))
     return parts, needed
 
 
 def parts_renderable(parts: list[tuple]) -> Group:
     """`array_parts` as Rich renderables."""
-    return Group(*(matrix_table(*part[1:]) if part[0] == "table" else Text(part[1], style=part[0]) for part in parts))
+    return Group(*(matrix_table(*part[1:3]) if part[0] == "table" else Text(part[1], style=part[0]) for part in parts))
+
+
+def line_count(parts: list[tuple]) -> int:
+    """How many lines `plain_lines` would give: a table is its header and rows."""
+    return sum(1 + len(part[1]) if part[0] == "table" else 1 for part in parts)
 
 
 def plain_lines(parts: list[tuple]) -> list[str]:
@@ -89,8 +93,7 @@ def plain_lines(parts: list[tuple]) -> list[str]:
         if part[0] != "table":
             lines.append(part[1])
             continue
-        cells, columns = part[1:]
-        index_width, widths = column_widths(cells)
+        cells, columns, index_width, widths = part[1:]
         shown = [(col, widths[col]) for col in columns]
         lines.append(" " * index_width + "".join("  " + str(col).rjust(w) for col, w in shown))
         lines += [str(index).rjust(index_width) + "".join("  " + row[col].rjust(w) for col, w in shown)

@@ -531,7 +531,7 @@ def test_plain_tables_are_laid_out_as_rich_lays_them_out(width):
     """Long tables skip Rich (36 s for 100,000 rows); the text must be the same."""
     from rich.console import Console
 
-    from convcli.render import array_parts, parts_renderable, plain_lines
+    from convcli.render import array_parts, line_count, parts_renderable, plain_lines
 
     rng = np.random.default_rng(width)
     for array in (rng.integers(-10**9, 10**9, (12, 17)), rng.standard_normal((2, 4, 9)),
@@ -540,6 +540,7 @@ def test_plain_tables_are_laid_out_as_rich_lays_them_out(width):
         console = Console(file=io.StringIO(), width=max(width, needed), color_system=None)
         console.print(parts_renderable(parts))
         assert "\n".join(plain_lines(parts)) + "\n" == console.file.getvalue()
+        assert line_count(parts) == len(plain_lines(parts))
 
 
 def test_a_long_table_on_a_terminal_is_plain_text_with_every_row(capsys, monkeypatch):
