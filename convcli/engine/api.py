@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..errors import ShapeError, UsageError
-from . import methods, numeric
+from . import methods, numeric, small
 from .boundary import pad_spatial
 from .im2col import matrices
 from .options import parse_sizes
@@ -28,7 +28,16 @@ def finish(plan: Plan, out: np.ndarray) -> np.ndarray:
     return out[0] if plan.output_2d else out
 
 
+# Options at these values (of these types) let a small 2-D problem take the short lane.
+LANE_DEFAULTS = {"boundary": "fill", "fill_value": 0, "stride": 1, "dilation": 1, "groups": 1, "bias": None}
+
+
 def _run(operation: str, x, kernel, options: dict, method: str = "auto") -> np.ndarray:
+    if operation != "im2col_matmul" and type(method) is str and method == "auto" \
+            and all(type(options[k]) is type(v) and options[k] == v for k, v in LANE_DEFAULTS.items()):
+        out = small.correlate(operation, x, kernel, options["padding"])
+        if out is not None:
+            return out
     method = methods.parse_method(method)
     plan = make_plan(operation, x, kernel, **options)
     padded = padded_input(plan)

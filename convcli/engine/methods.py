@@ -177,10 +177,10 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
 
     out_hw, _ = _geometry(padded, weight, plan.stride, plan.dilation)
     work = weight.shape[0] * weight[0].size * out_hw[0] * out_hw[1]
-    if work <= SCIPY_ORDER_WORK and plan.groups == 1 and weight.shape[:2] == (1, 1) \
-            and weight.shape[2] <= SCIPY_ORDER_KERNEL[0] and weight.shape[3] <= SCIPY_ORDER_KERNEL[1]:
+    small = small_problem_method(work, weight.shape, plan.groups)
+    if small == "direct":
         return Choice("direct", f"small problem ({work} multiply-adds): direct adds in scipy's order")
-    if work <= TINY_WORK:
+    if small == "gemm":
         if not exact and fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=False) == "order":
             return Choice("direct", f"tiny problem, but {ORDER_HAZARD}")
         return Choice("gemm", f"tiny problem ({work} multiply-adds): one copy and one product")
@@ -210,6 +210,20 @@ FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
     "order": "could overflow to infinity or NaN on values this large, where scipy's order of summation need not",
 }
 ORDER_HAZARD = "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order"
+
+
+def small_problem_method(work: int, weight_shape: tuple, groups: int) -> str | None:
+    """auto's choice by size alone: 'direct' (in scipy's order) for the
+    smallest one-filter problems with kernels up to 3x3, 'gemm' for other
+    tiny ones, None when the cost model decides. (Floats near the float
+    limit go direct instead of gemm; `choose` checks that.)"""
+    filters, per_group, kh, kw = weight_shape
+    if work <= SCIPY_ORDER_WORK and groups == 1 and (filters, per_group) == (1, 1) \
+            and kh <= SCIPY_ORDER_KERNEL[0] and kw <= SCIPY_ORDER_KERNEL[1]:
+        return "direct"
+    if work <= TINY_WORK:
+        return "gemm"
+    return None
 
 
 def correlate(plan: Plan, padded: np.ndarray, method: str = "auto") -> np.ndarray:

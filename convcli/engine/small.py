@@ -1,0 +1,68 @@
+"""The short lane: small 2-D problems with default options, without the general set-up.
+
+On a small input the work takes microseconds and the general path's set-up
+(the plan, the cost model, bands, groups, progress) takes ten times that:
+a 64x64 input with a 63x63 kernel has four outputs, scipy's direct loop
+takes ~27 us, and the general path ~80 us. This lane serves exactly the
+problems auto would send to gemm as "tiny" (methods.small_problem_method),
+when they come as plain 2-D ndarrays of one dtype with only `padding`
+given, and computes them as gemm does: one copy of the windows and one
+product. Anything else returns None, and the caller takes the general
+path, which gives the same values (tests/test_small.py checks both).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import fftconv, gemm, methods
+from .plan import resolve_pads
+
+LANE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64))
+
+
+def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
+    """The result of `operation` ('correlate2d' or 'conv2d') on 2-D `x` and
+    `kernel` with this padding word and every other option at its default,
+    or None if the problem is not one this lane serves."""
+    if type(x) is not np.ndarray or type(kernel) is not np.ndarray or x.ndim != 2 or kernel.ndim != 2 \
+            or x.dtype != kernel.dtype or x.dtype not in LANE_DTYPES or x.size == 0 or kernel.size == 0 \
+            or padding not in ("valid", "same", "full"):
+        return None
+    kh, kw = kernel.shape
+    top, bottom, left, right = resolve_pads(padding, operation, (kh, kw), (1, 1))
+    height, width = x.shape[0] + top + bottom, x.shape[1] + left + right
+    out_h, out_w = height - kh + 1, width - kw + 1
+    if out_h < 1 or out_w < 1 or methods.small_problem_method(out_h * out_w * kh * kw, (1, 1, kh, kw), 1) != "gemm":
+        return None
+    if padding == "valid":
+        padded = np.ascontiguousarray(x)
+    else:  # fill 0, as the general path pads by default
+        padded = np.zeros((height, width), dtype=x.dtype)
+        padded[top : top + x.shape[0], left : left + x.shape[1]] = x
+    weight = kernel[::-1, ::-1] if operation == "conv2d" else kernel
+    work_dtype = _work_dtype(padded, weight)
+    if work_dtype is None:
+        return None
+    source = padded.astype(work_dtype, copy=False)
+    rows, cols = source.strides
+    transposed = out_w < kw  # as gemm.correlate: copy along the longer runs
+    shape, strides = ((out_h, out_w, kh, kw), (rows, cols, rows, cols)) if transposed else \
+        ((kh, kw, out_h, out_w), (rows, cols, rows, cols))
+    windows = np.ndarray(shape, work_dtype, source, 0, strides).reshape(shape[0] * shape[1], -1)  # one copy
+    w_row = weight.astype(work_dtype, copy=False).reshape(1, kh * kw)
+    # no errstate needed: _work_dtype has ruled out NaN, infinity and overflow
+    out = (windows @ w_row.T).reshape(out_h, out_w) if transposed else (w_row @ windows).reshape(out_h, out_w)
+    return out if out.dtype == x.dtype else out.astype(x.dtype)
+
+
+def _work_dtype(padded: np.ndarray, weight: np.ndarray):
+    """The dtype to multiply in, or None where the general path must decide:
+    floats with NaN, infinity or values near the float limit (fftconv.float_hazard),
+    and integers whose sums could leave the exact range of float64."""
+    if padded.dtype.kind == "f":
+        if fftconv.float_hazard(padded, weight[None, None], (1, 1), 1, fft=False) is not None:
+            return None
+        return padded.dtype
+    # every partial sum an integer below 2**53 (so also inside int64)
+    return np.dtype(np.float64) if gemm.float64_is_exact(padded, weight[None, None]) else None

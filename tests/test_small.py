@@ -1,0 +1,120 @@
+"""The short lane (engine/small.py): small plain 2-D problems skip the
+general set-up. It must serve the problems it is for, decline everything
+else, and give what scipy and the general path give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal
+
+import convcli
+from convcli.engine import methods, small
+
+RNG = np.random.default_rng(20261124)
+ORACLES = {"correlate2d": signal.correlate2d, "conv2d": signal.convolve2d}
+
+
+def operands(dtype, x_shape, k_shape, rng=RNG):
+    if dtype == "int64":
+        return rng.integers(-1000, 1000, x_shape), rng.integers(-1000, 1000, k_shape)
+    return rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(k_shape).astype(dtype)
+
+
+def assert_matches(result, expected, dtype):
+    assert result.dtype == dtype and result.shape == expected.shape
+    if dtype == "int64":
+        np.testing.assert_array_equal(result, expected)
+    else:
+        tolerance = 2e-5 if dtype == "float32" else 1e-11
+        np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance * max(1.0, float(np.abs(expected).max())))
+
+
+@settings(max_examples=150, deadline=None)
+@given(dtype=st.sampled_from(["float64", "float32", "int64"]),
+       operation=st.sampled_from(["correlate2d", "conv2d"]),
+       padding=st.sampled_from(["valid", "same", "full"]),
+       x_shape=st.tuples(st.integers(1, 40), st.integers(1, 40)),
+       k_shape=st.tuples(st.integers(1, 20), st.integers(1, 20)),
+       layout=st.sampled_from(["contiguous", "transposed", "reversed"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_every_small_problem_equals_scipy_whichever_path_it_takes(dtype, operation, padding, x_shape, k_shape,
+                                                                   layout, seed):
+    x, k = operands(dtype, x_shape, k_shape, np.random.default_rng(seed))
+    x = {"contiguous": x, "transposed": x.T.copy().T, "reversed": x[::-1, ::-1]}[layout]
+    if padding == "valid" and (x.shape[0] < k.shape[0] or x.shape[1] < k.shape[1]):
+        assert small.correlate(operation, x, k, padding) is None  # the general path refuses it
+        return
+    expected = ORACLES[operation](x, k, mode=padding)
+    lane = small.correlate(operation, x, k, padding)
+    if lane is not None:
+        assert_matches(lane, expected, dtype)
+    assert_matches(getattr(convcli, operation)(x, k, padding=padding), expected, dtype)
+    assert_matches(getattr(convcli, operation)(x, k, padding=padding, method="gemm"), expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+@pytest.mark.parametrize("x_shape, k_shape, padding", [
+    ((64, 64), (63, 63), "valid"),  # four outputs: the window copy runs along kernel rows
+    ((64, 64), (3, 3), "valid"),  # too much work for scipy's order, little enough for one product
+    ((9, 40), (4, 2), "same"),  # an even kernel: scipy's 'same' alignment
+    ((5, 5), (5, 6), "full"),
+])
+@pytest.mark.parametrize("operation", ["correlate2d", "conv2d"])
+def test_the_lane_serves_tiny_plain_problems_and_the_api_uses_it(monkeypatch, dtype, x_shape, k_shape, padding,
+                                                                 operation):
+    x, k = operands(dtype, x_shape, k_shape)
+    expected = ORACLES[operation](x, k, mode=padding)
+    assert_matches(small.correlate(operation, x, k, padding), expected, dtype)
+
+    def general_path(*args, **kwargs):
+        raise AssertionError("the general path ran for a problem the lane serves")
+
+    monkeypatch.setattr(methods, "correlate", general_path)
+    assert_matches(getattr(convcli, operation)(x, k, padding=padding), expected, dtype)
+
+
+@pytest.mark.parametrize("why, x, k, padding", [
+    ("a list, not an ndarray", [[1.0, 2.0, 3.0]] * 5, np.ones((4, 2)), "valid"),
+    ("mixed dtypes", np.ones((20, 20)), np.ones((9, 9), np.float32), "valid"),
+    ("int32 (numpy's int64 promotion is the general path's)", np.ones((20, 20), np.int32),
+     np.ones((9, 9), np.int32), "valid"),
+    ("3-D input", np.ones((2, 20, 20)), np.ones((9, 9)), "valid"),
+    ("a padding that is not a lowercase word", np.ones((20, 20)), np.ones((9, 9)), "SAME"),
+    ("pads given as numbers", np.ones((20, 20)), np.ones((9, 9)), 1),
+    ("empty input", np.ones((0, 5)), np.ones((2, 2)), "full"),
+    ("kernel larger than the input", np.ones((5, 5)), np.ones((6, 6)), "valid"),
+    ("a 3x3 kernel with little work: direct, in scipy's order", np.ones((20, 20)), np.ones((3, 3)), "valid"),
+    ("too much work for one product", np.ones((200, 200)), np.ones((9, 9)), "valid"),
+    ("NaN: the general path keeps it local", np.full((20, 20), np.nan), np.ones((9, 9)), "valid"),
+    ("infinity in the kernel", np.ones((20, 20)), np.full((9, 9), np.inf), "valid"),
+    ("values near the float limit: scipy's order", np.full((20, 20), 1e306), np.ones((9, 9)), "valid"),
+    ("integers whose sums pass 2**53", np.full((20, 20), 2**40), np.full((9, 9), 2**10), "valid"),
+])
+def test_the_lane_declines_what_it_is_not_for(why, x, k, padding):
+    assert small.correlate("correlate2d", x, k, padding) is None, why
+
+
+def test_declined_integers_beyond_float64_stay_exact():
+    x = np.full((20, 20), 2**40)
+    x[3, 4] += 1
+    k = np.full((9, 9), 2**10)
+    expected = signal.correlate2d(x, k, mode="valid")  # int64, exact: every sum is below 2**58
+    np.testing.assert_array_equal(convcli.correlate2d(x, k), expected)
+
+
+@pytest.mark.parametrize("option", [dict(fill_value=0.0), dict(stride=np.int64(1)), dict(boundary="wrap"),
+                                    dict(bias=[0]), dict(method="AUTO"), dict(groups=True)])
+def test_any_other_option_given_takes_the_general_path(monkeypatch, option):
+    calls = []
+    monkeypatch.setattr(small, "correlate", lambda *args: calls.append(args))
+    x, k = operands("float64", (30, 30), (9, 9))
+    try:
+        convcli.correlate2d(x, k, **option)
+    except convcli.ConvcliError:
+        pass  # groups=True is refused by the general path, which is the point
+    assert calls == []
+    convcli.correlate2d(x, k, padding="same")
+    assert len(calls) == 1
