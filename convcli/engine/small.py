@@ -13,6 +13,8 @@ path, which gives the same values (tests/test_small.py checks both).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import fftconv, gemm, methods
@@ -41,28 +43,36 @@ def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
         padded = np.zeros((height, width), dtype=x.dtype)
         padded[top : top + x.shape[0], left : left + x.shape[1]] = x
     weight = kernel[::-1, ::-1] if operation == "conv2d" else kernel
-    work_dtype = _work_dtype(padded, weight)
-    if work_dtype is None:
+    operands = _operands(padded, weight)
+    if operands is None:
         return None
-    source = padded.astype(work_dtype, copy=False)
+    source, w_row = operands
     rows, cols = source.strides
     transposed = out_w < kw  # as gemm.correlate: copy along the longer runs
     shape, strides = ((out_h, out_w, kh, kw), (rows, cols, rows, cols)) if transposed else \
         ((kh, kw, out_h, out_w), (rows, cols, rows, cols))
-    windows = np.ndarray(shape, work_dtype, source, 0, strides).reshape(shape[0] * shape[1], -1)  # one copy
-    w_row = weight.astype(work_dtype, copy=False).reshape(1, kh * kw)
-    # no errstate needed: _work_dtype has ruled out NaN, infinity and overflow
+    windows = np.ndarray(shape, source.dtype, source, 0, strides).reshape(shape[0] * shape[1], -1)  # one copy
+    # no errstate needed: _operands has ruled out NaN, infinity and overflow
     out = (windows @ w_row.T).reshape(out_h, out_w) if transposed else (w_row @ windows).reshape(out_h, out_w)
     return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
-def _work_dtype(padded: np.ndarray, weight: np.ndarray):
-    """The dtype to multiply in, or None where the general path must decide:
-    floats with NaN, infinity or values near the float limit (fftconv.float_hazard),
-    and integers whose sums could leave the exact range of float64."""
+def _operands(padded: np.ndarray, weight: np.ndarray):
+    """The contiguous input and the (1, kh*kw) weight row to multiply, or None
+    where the general path must decide: floats with NaN, infinity or values
+    near the float limit (fftconv.float_hazard), and integers whose sums
+    might not be exact in float64."""
     if padded.dtype.kind == "f":
         if fftconv.float_hazard(padded, weight[None, None], (1, 1), 1, fft=False) is not None:
             return None
-        return padded.dtype
-    # every partial sum an integer below 2**53 (so also inside int64)
-    return np.dtype(np.float64) if gemm.float64_is_exact(padded, weight[None, None]) else None
+        return padded, weight.reshape(1, -1)
+    source, w_row = padded.astype(np.float64), weight.astype(np.float64).reshape(1, -1)
+    # Every partial sum of products, and every product, is at most ||x||_2 * ||w||_2 in size
+    # (Cauchy-Schwarz); below 2**53 each is an integer float64 holds exactly (and inside
+    # int64). The two dot products cannot overflow (int64 squares are below 2**127), and
+    # their rounding is covered by 1 + 1e-6. Coarser than gemm's max|x| * sum|w|, but two
+    # BLAS passes where that takes four numpy reductions; larger values go the general way.
+    x_flat, w_flat = source.reshape(-1), w_row[0]
+    if not math.sqrt(float(x_flat @ x_flat) * float(w_flat @ w_flat)) * (1 + 1e-6) < gemm.FLOAT64_EXACT:
+        return None
+    return source, w_row
