@@ -32,6 +32,7 @@ from convcli.engine import methods
 from convcli.engine.api import padded_input
 from convcli.engine.plan import make_plan
 
+ROUND_SECONDS, ROUND_CALLS = 2e-3, 50  # a round of sub-millisecond calls: up to 50 calls, about 2 ms
 DIRECT_LIMIT = 3e9  # multiply-adds; scipy's direct correlate2d is not timed beyond (it takes seconds and loses to its FFT)
 
 GRIDS = {
@@ -66,7 +67,11 @@ def sweep(sizes, kernels, dtype: str, budget: float) -> list[dict]:
             if (size - kernel + 1) ** 2 * kernel**2 <= DIRECT_LIMIT:
                 functions["scipy direct"] = lambda: signal.correlate2d(x, k, "valid")
             first = max(time_once(f) for f in functions.values())
-            times = compare(functions, rounds_for(first, budget, low=1, high=9), warmup=0)
+            # sub-millisecond calls: a round of several calls in a row, its median kept (as timeit
+            # does), so both sides are timed warm rather than each right after the other's call
+            calls = max(1, min(ROUND_CALLS, int(ROUND_SECONDS / first)))
+            times = compare(functions, rounds_for(first * calls, budget, low=1, high=9), warmup=0,
+                            calls_per_round=calls)
             peer = min((name for name in times if name != "convcli"), key=times.get)
             rows.append(dict(size=size, kernel=kernel, dtype=dtype, convcli=times["convcli"], method=choice.method,
                              scipy=times[peer], scipy_method=peer.split()[1],
