@@ -149,7 +149,7 @@ def conv1x1_command(
 
     request = output_request(format, output, precision, no_color)
     trace_request = parse_trace_request(trace, at, steps, trace_format)
-    refuse_output_over_input(request.path, [input, weights, bias])
+    refuse_output_over_input(request.path, [(input, "input"), (weights, "weights"), (bias, "bias")])
     check_trace_output(trace_request, request)
     pairs = [(input, "input"), (weights, "weights")]
     x, weight_matrix = read_inputs(pairs, (bias,))

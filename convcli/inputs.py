@@ -131,6 +131,19 @@ def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray,
     return _read_inline(spec, role), role
 
 
+def reads_file(spec: str, role: str) -> bool:
+    """Whether ``read_array(spec, role=role)`` reads a file here: not stdin, not
+    a missing file, and not a bare word that reads as a named kernel or as
+    inline numbers (those win over a file of that name)."""
+    if spec == "-" or spec.startswith("-:"):
+        return False
+    try:
+        path, key, _ = _find_file(spec)
+    except InputError:  # a missing data file: reading it says so
+        return False
+    return path is not None and not os.path.isdir(path) and (key is not None or _plain_meaning(spec, role) is None)
+
+
 def _named_kernel(spec: str, role: str) -> np.ndarray | None:
     if role not in KERNEL_ROLES:
         return None

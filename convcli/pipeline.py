@@ -43,19 +43,22 @@ def file_part(spec: str) -> str:
     return spec
 
 
-def refuse_output_over_input(output_path: Optional[str], specs: list[Optional[str]]) -> None:
-    """Refuse an -o file that is one of the files the command reads (input,
-    kernel, or a --bias or --fill-value given as a file)."""
-    from .inputs import expand_home
+def refuse_output_over_input(output_path: Optional[str], pairs: list[tuple[Optional[str], str]]) -> None:
+    """Refuse an -o file that is one of the files the command reads: each
+    (spec, role) of the input, the kernel, and a --bias or --fill-value
+    given as a file (a bare word read as numbers is not a file read)."""
+    from .inputs import expand_home, reads_file
 
     if output_path is None or not os.path.exists(output_path):
         return
-    for spec in specs:
-        if spec is not None and file_part(spec) == "-" and _stdin_is(output_path):  # `- k.csv -o in.csv < in.csv`
+    for spec, role in pairs:
+        if spec is None:
+            continue
+        if file_part(spec) == "-" and _stdin_is(output_path):  # `- k.csv -o in.csv < in.csv`
             raise UsageError(f"-o {output_path} would overwrite the input {spec}: stdin is redirected from that "
                              "file; choose another output file")
-        source = expand_home(file_part(spec)) if spec is not None else ""
-        if os.path.isfile(source) and os.path.samefile(source, output_path):
+        source = expand_home(file_part(spec))
+        if reads_file(spec, role) and os.path.isfile(source) and os.path.samefile(source, output_path):
             raise UsageError(f"-o {output_path} would overwrite the input {spec}; choose another output file")
 
 
@@ -82,7 +85,9 @@ def read_inputs(pairs: list[tuple[str, str]], options: tuple[Optional[str], ...]
 
 def input_names(pairs: list[tuple[str, str]]) -> list[str]:
     """How warnings name each (spec, role): the file, or the role for stdin and inline text."""
-    return [role if spec == "-" or not os.path.exists(file_part(spec)) else spec for spec, role in pairs]
+    from .inputs import reads_file
+
+    return [spec if reads_file(spec, role) else role for spec, role in pairs]
 
 
 def warn_non_finite(named: list[tuple[str, object]], result=None) -> None:
@@ -397,7 +402,8 @@ def run_operation(
 
     method = parse_method(method)
 
-    refuse_output_over_input(request.path, [input_spec, kernel_spec, bias, fill_value])
+    refuse_output_over_input(request.path, [(input_spec, "input"), (kernel_spec, "kernel"), (bias, "bias"),
+                                            (fill_value, "fill value")])
     check_trace_output(trace, request)
     x, kernel, options, warn = read_operands(input_spec, kernel_spec, padding=padding, boundary=boundary,
                                              fill_value=fill_value, stride=stride, dilation=dilation, groups=groups,

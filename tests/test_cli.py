@@ -220,6 +220,23 @@ def test_output_refuses_to_overwrite_a_json_input_named_with_a_key(capsys, tmp_p
     assert source.read_text() == '{"input": [[1, 2], [3, 4]]}'
 
 
+def test_a_bare_word_read_as_numbers_is_not_an_input_file(capsys, tmp_path, monkeypatch):
+    """Beside files named 1 and nan, the words 1 and nan are numbers: -o 1 is not
+    "the input 1", and a NaN warning names the kernel, not a file it did not read."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "1").write_text("5,5\n")
+    (tmp_path / "nan").write_text("1,2\n")
+    code, out, err = run(capsys, "conv2d", "1 2 3", "1", "-o", "1", "--format", "csv")
+    assert (code, out) == (0, "") and "would overwrite" not in err
+    assert (tmp_path / "1").read_text() == "1,2,3\n"
+    (tmp_path / "1").write_text("5,5\n")
+    code, out, err = run(capsys, "conv2d", "1 2 3", "./1", "-o", "1", "--format", "csv")
+    assert (code, out) == (2, "") and "would overwrite the input ./1" in err
+    assert (tmp_path / "1").read_text() == "5,5\n"
+    code, out, err = run(capsys, "conv2d", "1 2 3", "nan", "--format", "csv")
+    assert (code, out) == (0, "nan,nan,nan\n") and "Warning: kernel holds 1 NaN" in err
+
+
 @pytest.mark.parametrize("option", ["--bias", "--fill-value"])
 def test_output_refuses_to_overwrite_a_bias_or_fill_file(capsys, tmp_path, option):
     source = tmp_path / "v.csv"
