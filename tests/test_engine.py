@@ -180,6 +180,16 @@ def test_float32_stays_float32():
     assert convcli.correlate2d(x, np.ones((2, 2), np.float64)).dtype == np.float64
 
 
+@pytest.mark.parametrize("order", [">", "<"])
+def test_byte_order_does_not_change_the_result_type(order):
+    """A big-endian float32 array ('>f4', from another machine's file) is float32:
+    it came back float64, as only the native float32 dtype was recognised."""
+    x = np.arange(12, dtype=f"{order}f4").reshape(3, 4)
+    assert convcli.correlate2d(x, x[:2, :2]).dtype == np.float32
+    assert convcli.correlate2d(x.astype(f"{order}i8"), [[1, 2]]).dtype == np.int64
+    np.testing.assert_array_equal(convcli.correlate2d(x, x[:2, :2]), convcli.correlate2d(x.astype(np.float32), x[:2, :2].astype(np.float32)))
+
+
 def test_integers_meeting_float32_are_never_rounded_on_the_way_in():
     kernel = np.array([[1.0]], np.float32)
     # 2**24 + 1 is not a float32: the work moves to float64, as numpy's int64 * float32 does, and equals scipy

@@ -24,6 +24,8 @@ def as_numeric_array(value, name: str) -> np.ndarray:
     except (ValueError, TypeError) as error:  # ragged lists, mostly
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"{name} is not a rectangular array of numbers ({detail})") from None
+    if not array.dtype.isnative:  # big-endian data ('>f4' from another machine's file): same type, native order
+        array = array.astype(array.dtype.newbyteorder("="))
     kind = array.dtype.kind
     if array.dtype == np.float64 and not isinstance(value, np.ndarray) and _holds_beyond_int64(array):
         # numpy makes a float64 of Python ints that mix int64 with uint64 (2 and 2**64 - 1)
