@@ -495,6 +495,35 @@ def test_values_whose_transform_overflows_keep_the_direct_sum(dtype, huge):
         convcli.correlate2d(x, k, method="fft")
 
 
+@pytest.mark.parametrize("dtype, tiny", [(np.float64, 5e-324), (np.float32, 1e-45)])
+def test_subnormal_values_keep_a_sum_and_the_fft_is_refused(dtype, tiny):
+    """On an input of the smallest subnormal the FFT loses a fixed quantum per
+    rounding, not a relative one: it was 8% off. auto must sum instead."""
+    x = np.full((64, 64), tiny, dtype)
+    k = np.abs(RNG.standard_normal((63, 63))).astype(dtype)
+    choice = methods.choose(make_plan("correlate2d", x, k, padding="same"),
+                            padded_input(make_plan("correlate2d", x, k, padding="same")), "auto")
+    assert choice.method != "fft" and "small" in choice.reason
+    expected = signal.correlate2d(x, k, "same")
+    result = convcli.correlate2d(x, k, padding="same")
+    assert result.dtype == dtype
+    np.testing.assert_allclose(result, expected, rtol=0, atol=1e-6 * float(np.abs(expected).max()))
+    with pytest.raises(UsageError, match="would lose precision"):
+        convcli.correlate2d(x, k, padding="same", method="fft")
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-300])
+def test_small_but_normal_values_still_take_the_fft(scale):
+    """Their squares underflow to 0 (the norms are then scanned exactly), which
+    must not read as 'subnormal'."""
+    x = RNG.standard_normal((256, 256)) * scale
+    k = RNG.standard_normal((31, 31))
+    plan = make_plan("correlate2d", x, k)
+    assert methods.choose(plan, padded_input(plan), "auto").method == "fft"
+    expected = convcli.correlate2d(x, k, method="direct")
+    np.testing.assert_allclose(convcli.correlate2d(x, k), expected, rtol=0, atol=1e-12 * float(np.abs(expected).max()))
+
+
 def test_range_check_passes_values_the_transform_holds():
     """The bound is C * T**2 * ||x||_2 * sqrt(n) * ||w||_2 against the largest
     float, so large but ordinary values still take the FFT."""

@@ -208,6 +208,7 @@ FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
     "nonfinite": "would spread NaN or infinity to every output cell",
     "overflow": "could overflow to infinity or NaN on values this large, where a direct sum need not",
     "order": "could overflow to infinity or NaN on values this large, where scipy's order of summation need not",
+    "underflow": "would lose precision on values this small (near the subnormal range), where a direct sum need not",
 }
 ORDER_HAZARD = "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order"
 
