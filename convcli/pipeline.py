@@ -58,7 +58,8 @@ def refuse_output_over_input(output_path: Optional[str], pairs: list[tuple[Optio
             raise UsageError(f"-o {output_path} would overwrite the input {spec}: stdin is redirected from that "
                              "file; choose another output file")
         source = expand_home(file_part(spec))
-        if reads_file(spec, role) and os.path.isfile(source) and os.path.samefile(source, output_path):
+        # the name's parse as numbers (reads_file) only for the one spec naming the -o file
+        if os.path.isfile(source) and os.path.samefile(source, output_path) and reads_file(spec, role):
             raise UsageError(f"-o {output_path} would overwrite the input {spec}; choose another output file")
 
 
