@@ -61,6 +61,9 @@ def test_every_small_problem_equals_scipy_whichever_path_it_takes(dtype, operati
     ((64, 64), (3, 3), "valid"),  # too much work for scipy's order, little enough for one product
     ((9, 40), (4, 2), "same"),  # an even kernel: scipy's 'same' alignment
     ((5, 5), (5, 6), "full"),
+    ((100, 100), (5, 5), "valid"),  # more than tiny: the cost model picks gemm, in one band
+    ((64, 64), (15, 15), "valid"),  # the cost model picks the FFT, in one tile
+    ((120, 90), (20, 31), "same"),
 ])
 @pytest.mark.parametrize("operation", ["correlate2d", "conv2d"])
 def test_the_lane_serves_tiny_plain_problems_and_the_api_uses_it(monkeypatch, dtype, x_shape, k_shape, padding,
@@ -87,7 +90,14 @@ def test_the_lane_serves_tiny_plain_problems_and_the_api_uses_it(monkeypatch, dt
     ("empty input", np.ones((0, 5)), np.ones((2, 2)), "full"),
     ("kernel larger than the input", np.ones((5, 5)), np.ones((6, 6)), "valid"),
     ("a 3x3 kernel with little work: direct, in scipy's order", np.ones((20, 20)), np.ones((3, 3)), "valid"),
-    ("too much work for one product", np.ones((200, 200)), np.ones((9, 9)), "valid"),
+    ("the cost model picks direct", np.ones((400, 400)), np.ones((3, 3)), "valid"),
+    ("gemm by the cost model, but in more than one band", np.ones((128, 128)), np.ones((7, 7)), "valid"),
+    ("the FFT would take several tiles", np.ones((200, 200)), np.ones((9, 9)), "valid"),
+    ("more points than the lane takes", np.ones((600, 600)), np.ones((63, 63)), "valid"),
+    ("integers the FFT error bound does not prove exact", np.full((64, 64), 2**24), np.full((15, 15), 2**10),
+     "valid"),
+    ("values near the subnormal range: the FFT would lose precision", np.full((64, 64), 1e-310),
+     np.ones((15, 15)), "valid"),
     ("NaN: the general path keeps it local", np.full((20, 20), np.nan), np.ones((9, 9)), "valid"),
     ("infinity in the kernel", np.ones((20, 20)), np.full((9, 9), np.inf), "valid"),
     ("values near the float limit: scipy's order", np.full((20, 20), 1e306), np.ones((9, 9)), "valid"),
@@ -95,6 +105,37 @@ def test_the_lane_serves_tiny_plain_problems_and_the_api_uses_it(monkeypatch, dt
 ])
 def test_the_lane_declines_what_it_is_not_for(why, x, k, padding):
     assert small.correlate("correlate2d", x, k, padding) is None, why
+
+
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from(["float64", "float32", "int64"]),
+       operation=st.sampled_from(["correlate2d", "conv2d"]),
+       padding=st.sampled_from(["valid", "same", "full"]),
+       x_shape=st.tuples(st.integers(16, 160), st.integers(16, 160)),
+       k_shape=st.tuples(st.integers(3, 40), st.integers(3, 40)),
+       seed=st.integers(0, 2**32 - 1))
+def test_problems_the_cost_model_decides_equal_scipy_and_the_general_path(dtype, operation, padding, x_shape,
+                                                                           k_shape, seed):
+    x, k = operands(dtype, x_shape, k_shape, np.random.default_rng(seed))
+    if padding == "valid" and (x.shape[0] < k.shape[0] or x.shape[1] < k.shape[1]):
+        return
+    expected = ORACLES[operation](x, k, mode=padding)
+    lane = small.correlate(operation, x, k, padding)
+    if lane is not None:
+        assert_matches(lane, expected, dtype)
+        general = getattr(convcli, operation)(x, k, padding=padding, stride=(1, 1))  # a tuple: the general path
+        assert_matches(lane, general, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("x_shape, k_shape, padding", [((64, 64), (15, 15), "valid"), ((100, 80), (21, 25), "full"),
+                                                       ((90, 160), (31, 17), "same")])
+def test_the_lanes_fft_gives_the_general_ffts_values_bit_for_bit(monkeypatch, dtype, x_shape, k_shape, padding):
+    x, k = operands(dtype, x_shape, k_shape)
+    monkeypatch.setattr(small, "_gemm", None)  # so a result can only come from the lane's FFT
+    lane = small.correlate("conv2d", x, k, padding)
+    assert lane is not None
+    np.testing.assert_array_equal(lane, convcli.conv2d(x, k, padding=padding, method="fft"))
 
 
 def test_declined_integers_beyond_float64_stay_exact():

@@ -133,12 +133,17 @@ def gemm_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, group
 
 def modelled_seconds(plan: Plan, padded: np.ndarray, *, threads: int | None = None) -> dict:
     """The cost model's time for each of 'direct', 'gemm' and 'fft'."""
+    return problem_seconds(padded, plan.weight, plan.stride, plan.dilation, plan.groups, threads)
+
+
+def problem_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int,
+                    threads: int | None = None) -> dict:
+    """`modelled_seconds` for a padded (C, Hp, Wp) input and a (K, C/g, kh, kw) weight."""
     threads = thread_count() if threads is None else threads
-    weight = plan.weight
     return {
-        "direct": direct_seconds(padded, weight, plan.stride, plan.dilation, threads),
-        "gemm": gemm_seconds(padded, weight, plan.stride, plan.dilation, plan.groups),
-        "fft": fft_seconds(padded, weight, plan.dilation, plan.groups),
+        "direct": direct_seconds(padded, weight, stride, dilation, threads),
+        "gemm": gemm_seconds(padded, weight, stride, dilation, groups),
+        "fft": fft_seconds(padded, weight, dilation, groups),
     }
 
 

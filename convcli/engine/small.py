@@ -1,14 +1,20 @@
 """The short lane: small 2-D problems with default options, without the general set-up.
 
 On a small input the work takes microseconds and the general path's set-up
-(the plan, the cost model, bands, groups, progress) takes ten times that:
-a 64x64 input with a 63x63 kernel has four outputs, scipy's direct loop
-takes ~27 us, and the general path ~80 us. This lane serves exactly the
-problems auto would send to gemm as "tiny" (methods.small_problem_method),
-when they come as plain 2-D ndarrays of one dtype with only `padding`
-given, and computes them as gemm does: one copy of the windows and one
-product. Anything else returns None, and the caller takes the general
-path, which gives the same values (tests/test_small.py checks both).
+(the plan, bands, groups, tiles, progress) takes as long or longer: a 64x64
+input with a 63x63 kernel has four outputs, scipy's direct loop takes ~27
+us, and the general path ~80 us. This lane takes plain 2-D ndarrays of one
+dtype with only `padding` given, makes auto's choice (the same size rule,
+`methods.small_problem_method`, and the same cost model), and computes
+that choice the short way when it is one of:
+
+- gemm in one band (every tiny problem): one copy of the windows and one
+  product, as gemm.correlate does;
+- the FFT in one tile: the transforms fftconv.correlate would make, with
+  none of its tiling (the same operations, so the same values).
+
+Anything else returns None, and the caller takes the general path, which
+gives the same values (tests/test_small.py checks both against scipy).
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from . import fftconv, gemm, methods
 from .plan import resolve_pads
 
 LANE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64))
+# Padded inputs up to this many points; on larger ones the general set-up is a
+# few per cent of the work, and the FFT would want several tiles.
+LANE_POINTS = 512 * 512
+ONE = (1, 1)  # stride and dilation
 
 
 def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
@@ -32,10 +42,13 @@ def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
             or padding not in ("valid", "same", "full"):
         return None
     kh, kw = kernel.shape
-    top, bottom, left, right = resolve_pads(padding, operation, (kh, kw), (1, 1))
+    top, bottom, left, right = resolve_pads(padding, operation, (kh, kw), ONE)
     height, width = x.shape[0] + top + bottom, x.shape[1] + left + right
     out_h, out_w = height - kh + 1, width - kw + 1
-    if out_h < 1 or out_w < 1 or methods.small_problem_method(out_h * out_w * kh * kw, (1, 1, kh, kw), 1) != "gemm":
+    if out_h < 1 or out_w < 1:
+        return None
+    method = methods.small_problem_method(out_h * out_w * kh * kw, (1, 1, kh, kw), 1)
+    if method == "direct" or (method is None and height * width > LANE_POINTS):
         return None
     if padding == "valid":
         padded = np.ascontiguousarray(x)
@@ -43,18 +56,59 @@ def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
         padded = np.zeros((height, width), dtype=x.dtype)
         padded[top : top + x.shape[0], left : left + x.shape[1]] = x
     weight = kernel[::-1, ::-1] if operation == "conv2d" else kernel
+    if method is None:  # the cost model decides, as auto's does
+        seconds = methods.problem_seconds(padded[None], weight[None, None], ONE, ONE, 1)
+        method = min(seconds, key=seconds.get)
+    if method == "fft":
+        out = _fft(padded, weight, (out_h, out_w))
+    elif method == "gemm" and out_h * out_w * kh * kw * 8 <= gemm.BAND_BYTES:  # one band of the general gemm
+        out = _gemm(padded, weight, (out_h, out_w))
+    else:
+        return None
+    return out if out is None or out.dtype == x.dtype else out.astype(x.dtype)
+
+
+def _gemm(padded: np.ndarray, weight: np.ndarray, out_hw) -> np.ndarray | None:
+    """As gemm.correlate: one copy of the windows and one product."""
     operands = _operands(padded, weight)
     if operands is None:
         return None
     source, w_row = operands
+    (out_h, out_w), (kh, kw) = out_hw, weight.shape
     rows, cols = source.strides
     transposed = out_w < kw  # as gemm.correlate: copy along the longer runs
     shape, strides = ((out_h, out_w, kh, kw), (rows, cols, rows, cols)) if transposed else \
         ((kh, kw, out_h, out_w), (rows, cols, rows, cols))
     windows = np.ndarray(shape, source.dtype, source, 0, strides).reshape(shape[0] * shape[1], -1)  # one copy
     # no errstate needed: _operands has ruled out NaN, infinity and overflow
-    out = (windows @ w_row.T).reshape(out_h, out_w) if transposed else (w_row @ windows).reshape(out_h, out_w)
-    return out if out.dtype == x.dtype else out.astype(x.dtype)
+    return (windows @ w_row.T).reshape(out_h, out_w) if transposed else (w_row @ windows).reshape(out_h, out_w)
+
+
+def _fft(padded: np.ndarray, weight: np.ndarray, out_hw) -> np.ndarray | None:
+    """As fftconv.correlate when its tiles would be one: the same transforms of
+    the whole input and the kernel, one product, and the inverse of the rows
+    and columns kept. None where the general path must decide: several
+    tiles, a float hazard, or integers the error bound does not prove exact."""
+    volume, kernel4 = padded[None], weight[None, None]
+    tile = fftconv.exact_tile(volume, kernel4, ONE, 1)
+    if tile[0] < padded.shape[0] or tile[1] < padded.shape[1]:
+        return None
+    integer = padded.dtype.kind == "i"
+    if integer:
+        if not fftconv.fft_is_exact(volume, kernel4, ONE, 1):
+            return None
+        padded, weight = padded.astype(np.float64), weight.astype(np.float64)
+    elif fftconv.float_hazard(volume, kernel4, ONE, 1) is not None:
+        return None
+    product = fftconv.spectrum(padded, tile) * np.conj(fftconv.spectrum(weight, tile))
+    values = np.fft.ifft(product, n=tile[0], axis=0)[: out_hw[0]]
+    values = np.fft.irfft(values, n=tile[1], axis=1)[:, : out_hw[1]]
+    if not integer:
+        return values
+    rounded = np.rint(values)
+    if float(np.max(np.abs(values - rounded))) > fftconv.ROUNDING_CHECK:
+        return None  # never seen: the general path recomputes
+    return rounded
 
 
 def _operands(padded: np.ndarray, weight: np.ndarray):
