@@ -7,6 +7,7 @@ No timing is asserted anywhere."""
 from __future__ import annotations
 
 import threading
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -503,13 +504,50 @@ def test_subnormal_values_keep_a_sum_and_the_fft_is_refused(dtype, tiny):
     k = np.abs(RNG.standard_normal((63, 63))).astype(dtype)
     choice = methods.choose(make_plan("correlate2d", x, k, padding="same"),
                             padded_input(make_plan("correlate2d", x, k, padding="same")), "auto")
-    assert choice.method != "fft" and "small" in choice.reason
+    assert choice.method == "direct" and "small" in choice.reason
     expected = signal.correlate2d(x, k, "same")
     result = convcli.correlate2d(x, k, padding="same")
     assert result.dtype == dtype
-    np.testing.assert_allclose(result, expected, rtol=0, atol=1e-6 * float(np.abs(expected).max()))
+    np.testing.assert_array_equal(result, expected)  # products round as scipy's; sums of subnormals are exact
     with pytest.raises(UsageError, match="would lose precision"):
         convcli.correlate2d(x, k, padding="same", method="fft")
+
+
+def test_subnormal_products_are_not_fused_by_blas():
+    """BLAS multiplies and adds with one rounding (fused multiply-add) where
+    scipy rounds each product: on multiples of 5e-324 times 0.5, exact ties,
+    the tiny problem's gemm gave 6 quanta where scipy gives 7."""
+    quantum = 5e-324
+    x = np.array([[2, 3, 0, 0, 3, 0, 0], [2, 3, 1, 0, 3, 3, 2]]) * quantum
+    k = np.full((2, 5), 0.5)
+    plan = make_plan("correlate2d", x, k)
+    choice = methods.choose(plan, padded_input(plan), "auto")
+    assert choice.method == "direct" and "subnormal" in choice.reason
+    expected = signal.correlate2d(x, k, "valid")  # [[10, 10, 7]] quanta
+    np.testing.assert_array_equal(convcli.correlate2d(x, k), expected)  # the short lane declines
+    np.testing.assert_array_equal(convcli.correlate2d(x, k, stride=(1, 1)), expected)  # the general path
+
+
+def test_float32_subnormal_inputs_do_not_take_the_fft():
+    """The underflow margin is against the smallest normal float, not over
+    float32's epsilon: inputs of about 1e-42 took the FFT and missed scipy by 2e-4."""
+    rng = np.random.default_rng(4)
+    x = (rng.integers(-3, 4, (64, 64)) * 1e-42).astype(np.float32)
+    k = rng.standard_normal((15, 15)).astype(np.float32)
+    assert fftconv.float_hazard(x[None], k[None, None], (1, 1), 1) == "underflow"
+    result = convcli.correlate2d(x, k)
+    assert result.dtype == np.float32
+    np.testing.assert_array_equal(result, signal.correlate2d(x, k, "valid"))
+
+
+def test_the_range_scans_warn_about_nothing():
+    """Squares beyond the range take exact scans, whose sum of |w| may itself
+    overflow; no RuntimeWarning may escape (scipy's inf is the answer)."""
+    x, k = np.ones((8, 8)), np.full((4, 4), 1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = convcli.correlate2d(x, k)
+    np.testing.assert_array_equal(result, np.full((5, 5), np.inf))
 
 
 @pytest.mark.parametrize("scale", [1e-200, 1e-300])

@@ -218,13 +218,13 @@ def exact_tile(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> tupl
 
 
 RANGE_MARGIN = 16.0
-UNDERFLOW_MARGIN = 2.0**32
+UNDERFLOW_MARGIN = 2.0**20  # times the smallest normal float (float64: 2**-1002, float32: 2**-106)
 
 
 def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, fft: bool = True) -> str | None:
-    """Why the FFT (or, with `fft` False, any order of summation other than
-    scipy's) cannot give what a direct sum gives on this float problem, or
-    None if it can.
+    """Why the FFT (or, with `fft` False, a BLAS product or a sum in another
+    order than scipy's) cannot give what a direct sum gives on this float
+    problem, or None if it can.
 
     'nonfinite': a NaN or infinity anywhere; the transform mixes every input
     value into every output, so it would reach all of them, where a direct
@@ -238,11 +238,14 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     the inverse transform adds up to T of their products per channel before
     numpy scales by 1/T. So C * T**2 times the bound above must stay below
     the largest float.
-    'underflow' (FFT only): values so small that the transforms work near
-    the subnormal range, where each rounding loses a fixed 2**-1074 rather
-    than a relative 2**-53: on an input of 5e-324 the FFT was 8% off. The
-    bound above, times 2**32 (for the gap between it and the largest
-    product), must reach the smallest normal float divided by the epsilon.
+    'underflow': values so small that the sums work near the subnormal
+    range, where each rounding loses a fixed quantum (2**-1074 in float64)
+    rather than a relative one: on an input of 5e-324 the FFT was 8% off,
+    and BLAS's fused multiply-adds (one rounding where scipy makes two)
+    gave 6 where scipy gave 7 quanta. Sums of subnormal products are exact,
+    so a direct sum still gives scipy's values. The bound above must reach
+    the smallest normal float times 2**20 (the FFT's roundings, and the gap
+    between the bound and the largest output).
 
     The range bounds keep a margin of 16, and cost two BLAS passes (the norms),
     which also meet any NaN or infinity. Where the squares leave the float
@@ -253,17 +256,17 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     info = np.finfo(padded.dtype)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         x_squares, w_squares = float(np.dot(x_flat, x_flat)), float(np.dot(w_flat, w_flat))
-    if math.isfinite(x_squares) and math.isfinite(w_squares) and min(x_squares, w_squares) >= float(info.tiny):
-        largest_sum = math.sqrt(x_squares) * math.sqrt(w_squares * weight[0].size)
-    elif np.isfinite(padded).all() and np.isfinite(weight).all():  # squares beyond the range: the exact scans
-        largest_x = max(abs(float(padded.max())), abs(float(padded.min())))
-        largest_sum = largest_x * float(np.abs(weight).sum(axis=(1, 2, 3), dtype=np.float64).max())
-    else:
-        return "nonfinite"
+        if math.isfinite(x_squares) and math.isfinite(w_squares) and min(x_squares, w_squares) >= float(info.tiny):
+            largest_sum = math.sqrt(x_squares) * math.sqrt(w_squares * weight[0].size)
+        elif np.isfinite(padded).all() and np.isfinite(weight).all():  # squares beyond the range: the exact scans
+            largest_x = max(abs(float(padded.max())), abs(float(padded.min())))
+            largest_sum = largest_x * float(np.abs(weight).sum(axis=(1, 2, 3), dtype=np.float64).max())
+        else:
+            return "nonfinite"
     limit = float(info.max) / RANGE_MARGIN
     if not largest_sum < limit:
         return "order"
-    if fft and largest_sum * UNDERFLOW_MARGIN < float(info.tiny) / float(info.eps):
+    if largest_sum < float(info.tiny) * UNDERFLOW_MARGIN:
         return "underflow"
     if fft:
         rows, cols = exact_tile(padded, weight, dilation, groups)

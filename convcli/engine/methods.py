@@ -186,8 +186,9 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
     if small == "direct":
         return Choice("direct", f"small problem ({work} multiply-adds): direct adds in scipy's order")
     if small == "gemm":
-        if not exact and fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=False) == "order":
-            return Choice("direct", f"tiny problem, but {ORDER_HAZARD}")
+        hazard = None if exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=False)
+        if hazard in DIRECT_HAZARDS:
+            return Choice("direct", f"tiny problem, but {DIRECT_HAZARDS[hazard]}")
         return Choice("gemm", f"tiny problem ({work} multiply-adds): one copy and one product")
 
     seconds = modelled_seconds(plan, padded, threads=threads)
@@ -200,8 +201,8 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
                       seconds)
     hazard = None if fastest == "direct" or exact else \
         fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=fastest == "fft")
-    if hazard == "order":
-        return Choice("direct", ORDER_HAZARD, seconds)
+    if hazard in DIRECT_HAZARDS:
+        return Choice("direct", DIRECT_HAZARDS[hazard], seconds)
     if hazard and fastest == "fft":
         del seconds["fft"]
         fastest = min(seconds, key=seconds.get)
@@ -215,7 +216,11 @@ FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
     "order": "could overflow to infinity or NaN on values this large, where scipy's order of summation need not",
     "underflow": "would lose precision on values this small (near the subnormal range), where a direct sum need not",
 }
-ORDER_HAZARD = "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order"
+DIRECT_HAZARDS = {  # float_hazard's reasons to sum directly whichever method is fastest
+    "order": "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order",
+    "underflow": "values so small (near the subnormal range) that the FFT or BLAS's fused multiply-adds "
+                 "would round otherwise than scipy: direct",
+}
 
 
 def small_problem_method(work: int, weight_shape: tuple, groups: int) -> str | None:
