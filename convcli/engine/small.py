@@ -10,8 +10,8 @@ that choice the short way when it is one of:
 
 - gemm in one band (every tiny problem): one copy of the windows and one
   product, as gemm.correlate does;
-- the FFT in one tile: the transforms fftconv.correlate would make, with
-  none of its tiling (the same operations, so the same values).
+- the FFT: fftconv.correlate itself, or in one tile the transforms it
+  would make, without its tiling (the same operations, so the same values).
 
 Anything else returns None, and the caller takes the general path, which
 gives the same values (tests/test_small.py checks both against scipy).
@@ -28,7 +28,7 @@ from .plan import resolve_pads
 
 LANE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64))
 # Padded inputs up to this many points; on larger ones the general set-up is a
-# few per cent of the work, and the FFT would want several tiles.
+# few per cent of the work.
 LANE_POINTS = 512 * 512
 ONE = (1, 1)  # stride and dilation
 
@@ -85,21 +85,26 @@ def _gemm(padded: np.ndarray, weight: np.ndarray, out_hw) -> np.ndarray | None:
 
 
 def _fft(padded: np.ndarray, weight: np.ndarray, out_hw) -> np.ndarray | None:
-    """As fftconv.correlate when its tiles would be one: the same transforms of
-    the whole input and the kernel, one product, and the inverse of the rows
-    and columns kept. None where the general path must decide: several
-    tiles, a float hazard, or integers the error bound does not prove exact."""
+    """fftconv.correlate, and when its tiles would be one, the same transforms
+    of the whole input and the kernel without its tiling: one product, and
+    the inverse of the rows and columns kept. None where the general path
+    must decide: a float hazard, or integers the error bound does not prove
+    exact."""
     volume, kernel4 = padded[None], weight[None, None]
-    tile = fftconv.exact_tile(volume, kernel4, ONE, 1)
-    if tile[0] < padded.shape[0] or tile[1] < padded.shape[1]:
-        return None
     integer = padded.dtype.kind == "i"
     if integer:
         if not fftconv.fft_is_exact(volume, kernel4, ONE, 1):
             return None
-        padded, weight = padded.astype(np.float64), weight.astype(np.float64)
     elif fftconv.float_hazard(volume, kernel4, ONE, 1) is not None:
         return None
+    tile = fftconv.exact_tile(volume, kernel4, ONE, 1)
+    if tile[0] < padded.shape[0] or tile[1] < padded.shape[1]:  # several tiles
+        try:
+            return fftconv.correlate(volume, kernel4, ONE, ONE, 1)[0]
+        except fftconv.RoundingCheckFailed:  # never seen: the general path recomputes
+            return None
+    if integer:
+        padded, weight = padded.astype(np.float64), weight.astype(np.float64)
     product = fftconv.spectrum(padded, tile) * np.conj(fftconv.spectrum(weight, tile))
     values = np.fft.ifft(product, n=tile[0], axis=0)[: out_hw[0]]
     values = np.fft.irfft(values, n=tile[1], axis=1)[:, : out_hw[1]]
