@@ -4,6 +4,8 @@ else, and give what scipy and the general path give."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -65,6 +67,8 @@ def test_every_small_problem_equals_scipy_whichever_path_it_takes(dtype, operati
     ((64, 64), (15, 15), "valid"),  # the cost model picks the FFT, in one tile
     ((120, 90), (20, 31), "same"),
     ((200, 200), (9, 9), "valid"),  # the FFT in several tiles: fftconv.correlate itself
+    ((128, 128), (7, 7), "valid"),  # gemm in several bands: gemm.correlate itself
+    ((20, 20), (3, 3), "valid"),  # little work and a small kernel: direct, in scipy's order
 ])
 @pytest.mark.parametrize("operation", ["correlate2d", "conv2d"])
 def test_the_lane_serves_tiny_plain_problems_and_the_api_uses_it(monkeypatch, dtype, x_shape, k_shape, padding,
@@ -90,9 +94,6 @@ def test_the_lane_serves_tiny_plain_problems_and_the_api_uses_it(monkeypatch, dt
     ("pads given as numbers", np.ones((20, 20)), np.ones((9, 9)), 1),
     ("empty input", np.ones((0, 5)), np.ones((2, 2)), "full"),
     ("kernel larger than the input", np.ones((5, 5)), np.ones((6, 6)), "valid"),
-    ("a 3x3 kernel with little work: direct, in scipy's order", np.ones((20, 20)), np.ones((3, 3)), "valid"),
-    ("the cost model picks direct", np.ones((400, 400)), np.ones((3, 3)), "valid"),
-    ("gemm by the cost model, but in more than one band", np.ones((128, 128)), np.ones((7, 7)), "valid"),
     ("more points than the lane takes", np.ones((600, 600)), np.ones((63, 63)), "valid"),
     ("integers the FFT error bound does not prove exact", np.full((64, 64), 2**24), np.full((15, 15), 2**10),
      "valid"),
@@ -102,6 +103,8 @@ def test_the_lane_serves_tiny_plain_problems_and_the_api_uses_it(monkeypatch, dt
     ("infinity in the kernel", np.ones((20, 20)), np.full((9, 9), np.inf), "valid"),
     ("values near the float limit: scipy's order", np.full((20, 20), 1e306), np.ones((9, 9)), "valid"),
     ("integers whose sums pass 2**53", np.full((20, 20), 2**40), np.full((9, 9), 2**10), "valid"),
+    ("... in scipy's order (the plan checks int64 overflow)", np.full((20, 20), 2**50), np.full((3, 3), 2**10),
+     "valid"),
 ])
 def test_the_lane_declines_what_it_is_not_for(why, x, k, padding):
     assert small.correlate("correlate2d", x, k, padding) is None, why
@@ -125,6 +128,32 @@ def test_problems_the_cost_model_decides_equal_scipy_and_the_general_path(dtype,
         assert_matches(lane, expected, dtype)
         general = getattr(convcli, operation)(x, k, padding=padding, stride=(1, 1))  # a tuple: the general path
         assert_matches(lane, general, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("x_shape, k_shape, padding", [
+    ((20, 20), (3, 3), "valid"),  # little work and a small kernel: direct, in scipy's order
+    ((9, 12), (2, 3), "same"),
+    ((400, 400), (3, 3), "valid"),  # taps of +-1 cost little: the cost model picks direct
+    ((300, 260), (5, 4), "full"),
+])
+@pytest.mark.parametrize("operation", ["correlate2d", "conv2d"])
+def test_the_lanes_direct_is_fast_directs_even_with_nan(monkeypatch, dtype, x_shape, k_shape, padding, operation):
+    x, k = operands(dtype, x_shape, k_shape)
+    k = np.sign(k)
+    x[1, 2] = np.nan  # direct keeps it inside the windows that hold it, as scipy does
+    x[5, 5:7] = np.inf  # inf - inf: NaN, without numpy's RuntimeWarning
+    expected = getattr(convcli, operation)(x, k, padding=padding, method="direct")
+    monkeypatch.setattr(methods, "correlate", None)  # the general path cannot run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = getattr(convcli, operation)(x, k, padding=padding)
+    np.testing.assert_array_equal(result, expected)
+    assert result.dtype == dtype and np.isnan(result).sum() == np.isnan(expected).sum() > 0
+    if k.shape[0] <= 3 and k.shape[1] <= 3:  # scipy's order: its values bit for bit
+        np.testing.assert_array_equal(result, ORACLES[operation](x, k, mode=padding))
+    else:
+        assert_matches(np.nan_to_num(result), np.nan_to_num(ORACLES[operation](x, k, mode=padding)), dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -94,6 +94,22 @@ def _apply_taps(out_band, tmp, source, taps, rows, cols, stride, dilation) -> No
         out_band.fill(0)
 
 
+def correlate_one_band(padded: np.ndarray, weight: np.ndarray, *, reverse_taps: bool = False) -> np.ndarray:
+    """`correlate` of a 2-D padded input and a 2-D kernel at stride and
+    dilation 1, as one band on this thread: the same taps in the same order,
+    so the same values, without the set-up of bands, threads and progress
+    (~70 us, ten times scipy's whole call on a 5x5 input). For outputs that
+    `correlate` would compute in one band anyway (see `band_shape`)."""
+    kh, kw = weight.shape
+    out = np.empty((padded.shape[0] - kh + 1, padded.shape[1] - kw + 1), dtype=padded.dtype)
+    taps = tap_list(weight[None], bool((weight == 0).any()) and zeros_can_be_skipped(padded))
+    if reverse_taps:
+        taps.reverse()
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 gives nan, as in scipy
+        _apply_taps(out, np.empty_like(out), padded[None], taps, (0, out.shape[0]), (0, out.shape[1]), (1, 1), (1, 1))
+    return out
+
+
 def band_shape(out_w: int, itemsize: int, band_bytes: int = BAND_BYTES) -> tuple[int, int]:
     """(rows, cols) of one band: whole rows unless one row is larger than a band."""
     cols = min(out_w, max(1024, band_bytes // itemsize))

@@ -8,13 +8,19 @@ dtype with only `padding` given, makes auto's choice (the same size rule,
 `methods.small_problem_method`, and the same cost model), and computes
 that choice the short way when it is one of:
 
-- gemm in one band (every tiny problem): one copy of the windows and one
-  product, as gemm.correlate does;
+- direct (the smallest problems with kernels up to 3x3, in scipy's order,
+  and what the model sends there): fast_direct.correlate itself, or in one
+  band its taps without its banding;
+- gemm: gemm.correlate itself, or in one band (every other tiny problem)
+  the same without its banding: one copy of the windows and one product;
 - the FFT: fftconv.correlate itself, or in one tile the transforms it
   would make, without its tiling (the same operations, so the same values).
 
-Anything else returns None, and the caller takes the general path, which
-gives the same values (tests/test_small.py checks both against scipy).
+It returns None where the general path must decide: floats with NaN,
+infinity or values near the float limit or the subnormal range (for gemm
+and the FFT; direct takes them as it is), and integers whose sums it cannot
+prove exact. The caller then takes the general path, which gives the same
+values (tests/test_small.py checks both against scipy).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import math
 
 import numpy as np
 
-from . import fftconv, gemm, methods
+from . import fast_direct, fftconv, gemm, methods, numeric
 from .plan import resolve_pads
 
 LANE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64))
@@ -48,7 +54,7 @@ def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
     if out_h < 1 or out_w < 1:
         return None
     method = methods.small_problem_method(out_h * out_w * kh * kw, (1, 1, kh, kw), 1)
-    if method == "direct" or (method is None and height * width > LANE_POINTS):
+    if method is None and height * width > LANE_POINTS:
         return None
     if padding == "valid":
         padded = np.ascontiguousarray(x)
@@ -61,20 +67,34 @@ def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
         method = min(seconds, key=seconds.get)
     if method == "fft":
         out = _fft(padded, weight, (out_h, out_w))
-    elif method == "gemm" and out_h * out_w * kh * kw * 8 <= gemm.BAND_BYTES:  # one band of the general gemm
+    elif method == "gemm":
         out = _gemm(padded, weight, (out_h, out_w))
+    elif padded.dtype.kind == "f" or numeric.int64_is_safe(padded, weight, weight.size):  # the plan's check
+        reverse = operation == "conv2d"  # scipy's convolve2d adds the flipped kernel's taps last to first
+        if out_h * out_w * padded.itemsize <= fast_direct.BAND_BYTES:  # one band
+            out = fast_direct.correlate_one_band(padded, weight, reverse_taps=reverse)
+        else:
+            out = fast_direct.correlate(padded[None], weight[None, None], ONE, ONE, 1, reverse_taps=reverse)[0]
     else:
         return None
     return out if out is None or out.dtype == x.dtype else out.astype(x.dtype)
 
 
 def _gemm(padded: np.ndarray, weight: np.ndarray, out_hw) -> np.ndarray | None:
-    """As gemm.correlate: one copy of the windows and one product."""
+    """gemm.correlate, and when its bands would be one, the same without its
+    banding: one copy of the windows and one product."""
+    (out_h, out_w), (kh, kw) = out_hw, weight.shape
+    if out_h * out_w * kh * kw * padded.itemsize > gemm.BAND_BYTES:  # several bands: the general path's checks
+        if padded.dtype.kind == "f":
+            if fftconv.float_hazard(padded[None], weight[None, None], ONE, 1, fft=False) is not None:
+                return None
+        elif not numeric.int64_is_safe(padded, weight, weight.size):  # (gemm.correlate keeps the rest exact)
+            return None
+        return gemm.correlate(padded[None], weight[None, None], ONE, ONE, 1)[0]
     operands = _operands(padded, weight)
     if operands is None:
         return None
     source, w_row = operands
-    (out_h, out_w), (kh, kw) = out_hw, weight.shape
     rows, cols = source.strides
     transposed = out_w < kw  # as gemm.correlate: copy along the longer runs
     shape, strides = ((out_h, out_w, kh, kw), (rows, cols, rows, cols)) if transposed else \
