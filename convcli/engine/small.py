@@ -69,15 +69,20 @@ def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
         out = _fft(padded, weight, (out_h, out_w))
     elif method == "gemm":
         out = _gemm(padded, weight, (out_h, out_w))
-    elif padded.dtype.kind == "f" or numeric.int64_is_safe(padded, weight, weight.size):  # the plan's check
-        reverse = operation == "conv2d"  # scipy's convolve2d adds the flipped kernel's taps last to first
-        if out_h * out_w * padded.itemsize <= fast_direct.BAND_BYTES:  # one band
-            out = fast_direct.correlate_one_band(padded, weight, reverse_taps=reverse)
-        else:
-            out = fast_direct.correlate(padded[None], weight[None, None], ONE, ONE, 1, reverse_taps=reverse)[0]
-    else:
-        return None
+    else:  # scipy's convolve2d adds the flipped kernel's taps last to first
+        out = _direct(padded, weight, (out_h, out_w), reverse_taps=operation == "conv2d")
     return out if out is None or out.dtype == x.dtype else out.astype(x.dtype)
+
+
+def _direct(padded: np.ndarray, weight: np.ndarray, out_hw, *, reverse_taps: bool) -> np.ndarray | None:
+    """fast_direct.correlate, and when its bands would be one, its taps
+    without the banding. None for integers the plan would make exact
+    Python numbers (int64 could overflow)."""
+    if padded.dtype.kind != "f" and not numeric.int64_is_safe(padded, weight, weight.size):
+        return None
+    if out_hw[0] * out_hw[1] * padded.itemsize <= fast_direct.BAND_BYTES:
+        return fast_direct.correlate_one_band(padded, weight, reverse_taps=reverse_taps)
+    return fast_direct.correlate(padded[None], weight[None, None], ONE, ONE, 1, reverse_taps=reverse_taps)[0]
 
 
 def _gemm(padded: np.ndarray, weight: np.ndarray, out_hw) -> np.ndarray | None:
