@@ -540,6 +540,25 @@ def test_float32_subnormal_inputs_do_not_take_the_fft():
     np.testing.assert_array_equal(result, signal.correlate2d(x, k, "valid"))
 
 
+def test_a_nan_elsewhere_does_not_let_blas_sum_huge_or_tiny_values():
+    """float_hazard checked the range only when every value was finite, so
+    an infinity or a NaN anywhere sent huge or subnormal values to gemm:
+    inf where scipy has 1e308, and 11 quanta of 5e-324 where it has 10."""
+    x = np.array([[1e308, 1e308, 1e308, 0.0, np.inf]])
+    k = np.array([[1.0, -1.0, 1.0, 2.0]])
+    assert fftconv.float_hazard(x[None], k[None, None], (1, 1), 1, fft=False) == "order"
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = signal.correlate2d(x, k, "valid")  # [[1e308, inf]]
+    np.testing.assert_array_equal(convcli.correlate2d(x, k), expected)
+    quantum = 5e-324
+    x = np.array([[2, 3, 0, 0, 3, 0, 0, 0, np.nan], [2, 3, 1, 0, 3, 3, 2, 0, 0]]) * quantum
+    k = np.full((2, 5), 0.5)
+    assert fftconv.float_hazard(x[None], k[None, None], (1, 1), 1, fft=False) == "underflow"
+    np.testing.assert_array_equal(convcli.correlate2d(x, k), signal.correlate2d(x, k, "valid"))
+    # NaN alone still only keeps the FFT away
+    assert fftconv.float_hazard(np.array([[[1.0, np.nan]]]), k[None, None], (1, 1), 1) == "nonfinite"
+
+
 def test_the_range_scans_warn_about_nothing():
     """Squares beyond the range take exact scans, whose sum of |w| may itself
     overflow; no RuntimeWarning may escape (scipy's inf is the answer)."""

@@ -249,25 +249,33 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
 
     The range bounds keep a margin of 16, and cost two BLAS passes (the norms),
     which also meet any NaN or infinity. Where the squares leave the float
-    range (values beyond 1e154 or below 1e-154 in float64), max|x| and
-    sum|w| are scanned exactly instead.
+    range (values beyond 1e154 or below 1e-154 in float64, or NaN and
+    infinity), max|x| and sum|w| of the finite values are scanned exactly
+    instead, and 'order' and 'underflow' come before 'nonfinite': a NaN
+    elsewhere must not let BLAS sum huge or tiny values.
     """
     x_flat, w_flat = padded.reshape(-1), weight.reshape(-1)
     info = np.finfo(padded.dtype)
+    finite = True  # squares in the float range mean every value is finite
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         x_squares, w_squares = float(np.dot(x_flat, x_flat)), float(np.dot(w_flat, w_flat))
         if math.isfinite(x_squares) and math.isfinite(w_squares) and min(x_squares, w_squares) >= float(info.tiny):
             largest_sum = math.sqrt(x_squares) * math.sqrt(w_squares * weight[0].size)
-        elif np.isfinite(padded).all() and np.isfinite(weight).all():  # squares beyond the range: the exact scans
-            largest_x = max(abs(float(padded.max())), abs(float(padded.min())))
-            largest_sum = largest_x * float(np.abs(weight).sum(axis=(1, 2, 3), dtype=np.float64).max())
-        else:
-            return "nonfinite"
+        else:  # squares beyond the range, or NaN or infinity: exact scans of the finite values
+            finite = bool(np.isfinite(padded).all() and np.isfinite(weight).all())
+            x_finite = padded if finite else padded[np.isfinite(padded)]
+            w_abs = np.abs(weight) if finite else np.where(np.isfinite(weight), np.abs(weight), 0)
+            largest_x = float(np.abs(x_finite).max()) if x_finite.size else 0.0
+            largest_sum = largest_x * float(w_abs.sum(axis=(1, 2, 3), dtype=np.float64).max())
+    # NaN and infinity make their windows NaN or inf in any order of summation, but finite
+    # sums beside them can still overflow or round in one order and not in another
     limit = float(info.max) / RANGE_MARGIN
     if not largest_sum < limit:
         return "order"
-    if largest_sum < float(info.tiny) * UNDERFLOW_MARGIN:
+    if 0 < largest_sum < float(info.tiny) * UNDERFLOW_MARGIN:  # (all zeros stay exact zeros)
         return "underflow"
+    if not finite:
+        return "nonfinite"
     if fft:
         rows, cols = exact_tile(padded, weight, dilation, groups)
         if not weight.shape[1] * float(rows * cols) ** 2 * largest_sum < limit:  # inf if it overflows itself

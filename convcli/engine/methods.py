@@ -217,7 +217,8 @@ FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
     "underflow": "would lose precision on values this small (near the subnormal range), where a direct sum need not",
 }
 DIRECT_HAZARDS = {  # float_hazard's reasons to sum directly whichever method is fastest
-    "order": "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order",
+    "order": "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order "
+             "(exactly so for kernels up to 3 columns)",
     "underflow": "values so small (near the subnormal range) that the FFT or BLAS's fused multiply-adds "
                  "would round otherwise than scipy: direct",
 }
