@@ -34,14 +34,18 @@ def assert_matches(result, expected, dtype):
         np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance * max(1.0, float(np.abs(expected).max())))
 
 
+def problems(x_sides, k_sides, **more):
+    """Hypothesis problems: dtype, operation, padding, shapes with sides in these ranges, a seed."""
+    return given(dtype=st.sampled_from(["float64", "float32", "int64"]),
+                 operation=st.sampled_from(["correlate2d", "conv2d"]),
+                 padding=st.sampled_from(["valid", "same", "full"]),
+                 x_shape=st.tuples(st.integers(*x_sides), st.integers(*x_sides)),
+                 k_shape=st.tuples(st.integers(*k_sides), st.integers(*k_sides)),
+                 seed=st.integers(0, 2**32 - 1), **more)
+
+
 @settings(max_examples=150, deadline=None)
-@given(dtype=st.sampled_from(["float64", "float32", "int64"]),
-       operation=st.sampled_from(["correlate2d", "conv2d"]),
-       padding=st.sampled_from(["valid", "same", "full"]),
-       x_shape=st.tuples(st.integers(1, 40), st.integers(1, 40)),
-       k_shape=st.tuples(st.integers(1, 20), st.integers(1, 20)),
-       layout=st.sampled_from(["contiguous", "transposed", "reversed"]),
-       seed=st.integers(0, 2**32 - 1))
+@problems((1, 40), (1, 20), layout=st.sampled_from(["contiguous", "transposed", "reversed"]))
 def test_every_small_problem_equals_scipy_whichever_path_it_takes(dtype, operation, padding, x_shape, k_shape,
                                                                    layout, seed):
     x, k = operands(dtype, x_shape, k_shape, np.random.default_rng(seed))
@@ -111,12 +115,7 @@ def test_the_lane_declines_what_it_is_not_for(why, x, k, padding):
 
 
 @settings(max_examples=60, deadline=None)
-@given(dtype=st.sampled_from(["float64", "float32", "int64"]),
-       operation=st.sampled_from(["correlate2d", "conv2d"]),
-       padding=st.sampled_from(["valid", "same", "full"]),
-       x_shape=st.tuples(st.integers(16, 160), st.integers(16, 160)),
-       k_shape=st.tuples(st.integers(3, 40), st.integers(3, 40)),
-       seed=st.integers(0, 2**32 - 1))
+@problems((16, 160), (3, 40))
 def test_problems_the_cost_model_decides_equal_scipy_and_the_general_path(dtype, operation, padding, x_shape,
                                                                            k_shape, seed):
     x, k = operands(dtype, x_shape, k_shape, np.random.default_rng(seed))
