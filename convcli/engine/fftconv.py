@@ -194,6 +194,14 @@ def spectrum(values: np.ndarray, tile) -> np.ndarray:
     return np.fft.fft(np.fft.rfft(values, n=tile[1], axis=-1), n=tile[0], axis=-2)
 
 
+def inverse(product: np.ndarray, tile, rows: slice, cols: slice) -> np.ndarray:
+    """``np.fft.irfft2(product, s=tile)[rows, cols]`` by hand, so the last pass
+    runs only on the rows kept (the same operations on those rows, so the
+    same values)."""
+    values = np.fft.ifft(product, n=tile[0], axis=0)[rows]
+    return np.fft.irfft(values, n=tile[1], axis=1)[:, cols]
+
+
 def fft_error_bound(padded: np.ndarray, weight: np.ndarray, groups: int, tile) -> float:
     """A proven bound on |FFT result - exact result| for every output, in
     float64 (see the module docstring)."""
@@ -346,10 +354,8 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
                 product = x_spectrum[0] * k_spectrum[0]
                 for c in range(1, per_group):
                     product += x_spectrum[c] * k_spectrum[c]
-                # irfft2 by hand, so the last pass runs only on the rows kept
-                # (the same operations on those rows, so the same values)
-                values = np.fft.ifft(product, n=tile[0], axis=0)[first_r - row : rows : stride[0]]
-                values = np.fft.irfft(values, n=tile[1], axis=1)[:, first_c - col : cols : stride[1]]
+                values = inverse(product, tile, slice(first_r - row, rows, stride[0]),
+                                 slice(first_c - col, cols, stride[1]))
                 if integer:
                     rounded = np.rint(values)
                     worst_rounding = max(worst_rounding, float(np.max(np.abs(values - rounded))))

@@ -131,8 +131,7 @@ def _fft(padded: np.ndarray, weight: np.ndarray, out_hw) -> np.ndarray | None:
     if integer:
         padded, weight = padded.astype(np.float64), weight.astype(np.float64)
     product = fftconv.spectrum(padded, tile) * np.conj(fftconv.spectrum(weight, tile))
-    values = np.fft.ifft(product, n=tile[0], axis=0)[: out_hw[0]]
-    values = np.fft.irfft(values, n=tile[1], axis=1)[:, : out_hw[1]]
+    values = fftconv.inverse(product, tile, slice(out_hw[0]), slice(out_hw[1]))
     if not integer:
         return values
     rounded = np.rint(values)
