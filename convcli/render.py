@@ -52,7 +52,8 @@ def array_parts(array: np.ndarray, title: str | None = None, precision: int | No
     """The layout of a matrix display, and the narrowest console width that
     shows every number whole. Parts are ``(style, text)`` for the title,
     channel labels and column spans, and ``("table", cells, columns,
-    index_width, widths)`` for each table (the widths of `column_widths`). A 2-D array is one table; a 3-D array one per channel. With a
+    index_width, widths)`` for each table (the widths of `column_widths`).
+    A 2-D array is one table; a 3-D array one per channel. With a
     `width`, a matrix too wide for it is split into runs of columns, as numpy
     wraps a wide array, instead of Rich shortening numbers to "10…"; a column
     wider than `width` on its own needs the console widened to the width
