@@ -308,6 +308,50 @@ def test_fft_strides_across_several_tiles():
                                       correlate_padded(x, w, stride, (1, 1), 1))
 
 
+def _worker_names(function):
+    """The threads that reported progress while `function` ran, and its result."""
+    workers = set()
+    token = progress_hook.set(lambda done, total: workers.add(threading.current_thread().name))
+    try:
+        result = function()
+    finally:
+        progress_hook.reset(token)
+    return workers, result
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_fft_tiles_in_threads_give_the_same_values_as_one_thread(dtype):
+    x = RNG.integers(-99, 99, (1, 400, 400)).astype(dtype)
+    w = RNG.integers(-9, 9, (1, 1, 15, 15)).astype(dtype)
+    # the same four 216x216 tiles for one thread and for two, so the values must not change
+    assert fftconv.choose_tile((386, 386), (15, 15), 2, 1, False, 1) == fftconv.choose_tile((386, 386), (15, 15), 2, 1, False, 2)
+    _, one = _worker_names(lambda: fftconv.correlate(x, w, (1, 1), (1, 1), 1, threads=1))
+    workers, two = _worker_names(lambda: fftconv.correlate(x, w, (1, 1), (1, 1), 1, threads=2))
+    assert len(workers) == 2  # the tiles really ran on two threads
+    np.testing.assert_array_equal(two, one)
+    if dtype == np.int64:
+        np.testing.assert_array_equal(two, correlate_padded(x, w, (1, 1), (1, 1), 1))
+    else:
+        assert_close(two[0], signal.correlate2d(x[0], w[0, 0], "valid"))
+
+
+def test_small_fft_tiles_stay_on_one_thread():
+    """Tiles under THREADED_TILE_POINTS spend their time in Python calls, which two threads slowed down."""
+    x, w = RNG.standard_normal((1, 32, 3000)), RNG.standard_normal((1, 1, 9, 9))
+    tile = fftconv.choose_tile((24, 2992), (9, 9), 2, 1, False, 2)
+    assert tile[0] * tile[1] < fftconv.THREADED_TILE_POINTS and tile[1] < 2992  # small, and several
+    workers, many = _worker_names(lambda: fftconv.correlate(x, w, (1, 1), (1, 1), 1, threads=2))
+    assert len(workers) == 1
+    assert_close(many[0], signal.correlate2d(x[0], w[0, 0], "valid"))
+
+
+def test_the_tile_model_shares_large_tiles_among_threads_and_not_small_ones():
+    out_hw, reach = (2018, 2018), (31, 31)
+    large, small = (288, 288), (64, 64)
+    assert fftconv.tile_cost(large, out_hw, reach, 2, 1, False, 2) < 0.8 * fftconv.tile_cost(large, out_hw, reach, 2, 1, False, 1)
+    assert fftconv.tile_cost(small, out_hw, reach, 2, 1, False, 2) == fftconv.tile_cost(small, out_hw, reach, 2, 1, False, 1)
+
+
 def test_fft_error_bound_grows_with_the_norms():
     x = RNG.integers(-50, 50, (1, 64, 64))
     k = RNG.integers(-50, 50, (1, 1, 9, 9))

@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from .parallel import Progress
+from .parallel import Progress, run_parallel, thread_count
 
 EPS64 = 2.0**-53
 ERROR_PER_LEVEL = 24.0  # twice Percival's ~12.7 for radix 2
@@ -131,13 +131,26 @@ def _tiles(span: int, step: int) -> int:
 CALL_UNITS = 5e4  # Python and numpy overhead of one transform call, in point-passes (~20 us)
 PRODUCT_CALL_UNITS = 8e3  # ... of one spectrum product (~4 us)
 SINGLE_POINT_SCALE = 0.6  # float32 transforms and products cost this much per point, calls the same
+# Tiles run in threads (numpy's transforms release the GIL) when each holds at
+# least this many points: smaller ones spend their time in Python calls, which
+# take turns on the GIL, and measured slower in two threads than in one.
+THREADED_TILE_POINTS = 36_000
+THREAD_EFFICIENCY = 0.5  # two threads ran large tiles 1.4-1.6x faster than one (memory bandwidth)
+THREAD_START_UNITS = 1e5  # starting the threads (~50 us)
 
 
-def tile_cost(tile, out_hw, reach, transforms: int, pairs: int = 1, single: bool = False) -> float:
+def tile_threads(tile, count: int, threads: int) -> int:
+    """How many threads `correlate` runs `count` tiles of `tile` in."""
+    return max(1, min(threads, count)) if tile[0] * tile[1] >= THREADED_TILE_POINTS else 1
+
+
+def tile_cost(tile, out_hw, reach, transforms: int, pairs: int = 1, single: bool = False, threads: int = 1) -> float:
     """Model of the time, in units of one FFT point-pass, for tiles of
     `tile` = (T1, T2) to cover a stride-1 output of `out_hw`, with
     `transforms` forward and inverse transforms and `pairs` (filter,
-    channel) spectrum products per tile; `single` for float32."""
+    channel) spectrum products per tile; `single` for float32. With
+    several threads, the tiles' arithmetic is shared among them (the
+    busiest takes ceil(count / threads) tiles) and their Python calls are not."""
     steps = (tile[0] - reach[0] + 1, tile[1] - reach[1] + 1)
     if min(steps) < 1:
         return math.inf
@@ -146,20 +159,27 @@ def tile_cost(tile, out_hw, reach, transforms: int, pairs: int = 1, single: bool
     per_point = length_cost(tile[0]) + length_cost(tile[1])
     scale = SINGLE_POINT_SCALE if single else 1.0
     cache = 1.0 if points * 16 * scale <= 4 * 2**20 else 1.35  # one complex tile beyond L3-per-core share
-    transform = transforms * (points * per_point * cache * scale + CALL_UNITS)
-    products = pairs * (points * 0.75 * scale + PRODUCT_CALL_UNITS)  # complex multiply-adds on half the points
-    return count * (transform + products)
+    # complex multiply-adds of the products on half the points
+    arithmetic = transforms * points * per_point * cache * scale + pairs * points * 0.75 * scale
+    calls = transforms * CALL_UNITS + pairs * PRODUCT_CALL_UNITS
+    used = tile_threads(tile, count, threads)
+    if used == 1:
+        return count * (arithmetic + calls)
+    busiest = _tiles(count, used) * used / (1 + (used - 1) * THREAD_EFFICIENCY)
+    return busiest * arithmetic + count * calls + THREAD_START_UNITS
 
 
 @functools.lru_cache(maxsize=256)
-def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2, pairs: int = 1, single: bool = False) -> tuple[int, int]:
+def choose_tile(out_hw: tuple, reach: tuple, transforms: int = 2, pairs: int = 1, single: bool = False,
+                threads: int = 1) -> tuple[int, int]:
     """The tile (T1, T2) of least modelled cost for a stride-1 output `out_hw`."""
     needed = (out_hw[0] + reach[0] - 1, out_hw[1] + reach[1] - 1)
     best, best_cost = None, math.inf
     columns = _tile_candidates(needed[1], reach[1])
     for t1 in _tile_candidates(needed[0], reach[0]):
         for t2 in columns:
-            cost = tile_cost((t1, t2), out_hw, reach, transforms, pairs, single) + spectra_cost((t1, t2), pairs, single)
+            cost = (tile_cost((t1, t2), out_hw, reach, transforms, pairs, single, threads)
+                    + spectra_cost((t1, t2), pairs, single))
             if cost < best_cost:
                 best, best_cost = (t1, t2), cost
     return best
@@ -180,11 +200,12 @@ def _problem(weight_shape, dilation, groups, padded_hw):
 
 
 @functools.lru_cache(maxsize=256)
-def fft_cost(padded_hw: tuple, weight_shape: tuple, dilation: tuple, groups: int, single: bool = False) -> float:
+def fft_cost(padded_hw: tuple, weight_shape: tuple, dilation: tuple, groups: int, single: bool = False,
+             threads: int = 1) -> float:
     """Modelled cost (float64 FFT point-passes) of `correlate` on this problem."""
     reach, out_hw, transforms, pairs = _problem(weight_shape, dilation, groups, padded_hw)
-    tile = choose_tile(out_hw, reach, transforms, pairs, single)
-    return tile_cost(tile, out_hw, reach, transforms, pairs, single) + spectra_cost(tile, pairs, single)
+    tile = choose_tile(out_hw, reach, transforms, pairs, single, threads)
+    return tile_cost(tile, out_hw, reach, transforms, pairs, single, threads) + spectra_cost(tile, pairs, single)
 
 
 def spectrum(values: np.ndarray, tile) -> np.ndarray:
@@ -219,10 +240,11 @@ def fft_error_bound(padded: np.ndarray, weight: np.ndarray, groups: int, tile) -
     return worst * (1 + 1e-9) * EPS64 * ERROR_PER_LEVEL * levels
 
 
-def exact_tile(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> tuple[int, int]:
+def exact_tile(padded: np.ndarray, weight: np.ndarray, dilation, groups, threads: int | None = None) -> tuple[int, int]:
     """The tile `correlate` would use (the error bound and the range check depend on it)."""
     reach, out_hw, transforms, pairs = _problem(weight.shape, tuple(dilation), groups, padded.shape[1:])
-    return choose_tile(out_hw, reach, transforms, pairs, padded.dtype == np.float32)
+    threads = thread_count() if threads is None else threads
+    return choose_tile(out_hw, reach, transforms, pairs, padded.dtype == np.float32, threads)
 
 
 RANGE_MARGIN = 16.0
@@ -303,14 +325,18 @@ class RoundingCheckFailed(ArithmeticError):
     """An integer FFT result was further from an integer than the bound allows."""
 
 
-def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> np.ndarray:
+def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int, *,
+              threads: int | None = None) -> np.ndarray:
     """Valid cross-correlation of padded (C, Hp, Wp) with weight (K, C/g, kh, kw)
     by overlap-save FFT tiles. Same contract as `direct.correlate_padded`.
 
     float32 is transformed in float32 (numpy >= 2) and returned as float32;
     an int64 problem is computed in float64, rounded, and returned as int64
-    (call `fft_is_exact` first).
+    (call `fft_is_exact` first). Large tiles run in `threads` threads
+    (`tile_threads`; default `parallel.thread_count()`), which the tile
+    size is chosen for.
     """
+    threads = thread_count() if threads is None else threads
     integer = padded.dtype.kind in "iu"
     real = np.float64 if integer or padded.dtype != np.float32 else np.float32
     kernel = dilate(weight, dilation).astype(real)
@@ -319,7 +345,7 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     channels = padded.shape[0]
     full_hw = (padded.shape[1] - reach_h + 1, padded.shape[2] - reach_w + 1)
     out_hw = ((full_hw[0] - 1) // stride[0] + 1, (full_hw[1] - 1) // stride[1] + 1)
-    tile = choose_tile(full_hw, reach, channels + filters, filters * per_group, real is np.float32)
+    tile = choose_tile(full_hw, reach, channels + filters, filters * per_group, real is np.float32, threads)
     steps = (tile[0] - reach_h + 1, tile[1] - reach_w + 1)
     out = np.empty((filters,) + out_hw, dtype=padded.dtype)
 
@@ -334,8 +360,10 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     origins = [(r, c) for r in range(0, full_hw[0], steps[0]) for c in range(0, full_hw[1], steps[1])]
     progress = Progress(len(origins))
     source = padded if not integer else padded.astype(np.float64)
-    worst_rounding = 0.0
-    for row, col in origins:
+    roundings = [0.0]  # each tile's largest distance to an integer (list.append is thread-safe)
+
+    def one_tile(origin) -> None:
+        row, col = origin
         rows = min(steps[0], full_hw[0] - row)
         cols = min(steps[1], full_hw[1] - col)
         # the output rows and columns of this tile that the stride keeps
@@ -343,7 +371,7 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
         first_c = -(-col // stride[1]) * stride[1]
         if first_r >= row + rows or first_c >= col + cols:
             progress.advance()
-            continue
+            return
         out_rows = slice(first_r // stride[0], (row + rows - 1) // stride[0] + 1)
         out_cols = slice(first_c // stride[1], (col + cols - 1) // stride[1] + 1)
         block = source[:, row : row + tile[0], col : col + tile[1]]
@@ -358,10 +386,14 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
                                  slice(first_c - col, cols, stride[1]))
                 if integer:
                     rounded = np.rint(values)
-                    worst_rounding = max(worst_rounding, float(np.max(np.abs(values - rounded))))
+                    roundings.append(float(np.max(np.abs(values - rounded))))
                     values = rounded
                 out[k, out_rows, out_cols] = values
         progress.advance()
+
+    # tiles write disjoint parts of `out`, and numpy's transforms release the GIL
+    run_parallel(one_tile, origins, tile_threads(tile, len(origins), threads))
+    worst_rounding = max(roundings)
     if worst_rounding > ROUNDING_CHECK:
         raise RoundingCheckFailed(f"FFT result was {worst_rounding} from an integer")
     return out

@@ -5,8 +5,9 @@ Four ways give the same answer:
 - ``direct``: `fast_direct`, the cache-tiled sum of shifted views (threads over
   bands; taps of 0 and +-1 cost nothing and little). Best for small kernels
   on large inputs.
-- ``fft``: `fftconv`, overlap-save tiles through numpy.fft. Best for large
-  kernels. For integers only when its error bound proves exactness.
+- ``fft``: `fftconv`, overlap-save tiles through numpy.fft (large tiles in
+  threads). Best for large kernels. For integers only when its error bound
+  proves exactness.
 - ``gemm``: `gemm`, banded im2col and one BLAS product per band. Best when
   many channels meet many filters (CNN layers), and on small inputs, where
   its few numpy calls cost less than direct's two per tap.
@@ -107,10 +108,10 @@ def direct_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, thr
     return FIXED_SECONDS["direct"] + compute / speedup
 
 
-def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int) -> float:
+def fft_seconds(padded: np.ndarray, weight: np.ndarray, dilation, groups: int, threads: int = 1) -> float:
     """Modelled time of `fftconv.correlate`."""
     single = _kind(padded.dtype) == "float32"
-    cost = fftconv.fft_cost(tuple(padded.shape[1:]), tuple(weight.shape), tuple(dilation), groups, single)
+    cost = fftconv.fft_cost(tuple(padded.shape[1:]), tuple(weight.shape), tuple(dilation), groups, single, threads)
     return FIXED_SECONDS["fft"] + cost * FFT_SECONDS_PER_UNIT
 
 
@@ -143,7 +144,7 @@ def problem_seconds(padded: np.ndarray, weight: np.ndarray, stride, dilation, gr
     return {
         "direct": direct_seconds(padded, weight, stride, dilation, threads),
         "gemm": gemm_seconds(padded, weight, stride, dilation, groups),
-        "fft": fft_seconds(padded, weight, dilation, groups),
+        "fft": fft_seconds(padded, weight, dilation, groups, threads),
     }
 
 

@@ -1,7 +1,8 @@
 """Threads for the fast paths, and the progress hook they report to.
 
-numpy releases the GIL inside ufunc loops and BLAS calls on large arrays, so
-bands of rows computed in a few plain threads run in parallel. The thread
+numpy releases the GIL inside ufunc loops, BLAS calls and FFTs on large
+arrays, so bands of rows (direct) and tiles (FFT) computed in a few plain
+threads run in parallel. The thread
 count is the number of CPUs this process may use, capped at 8, or the
 ``CONVCLI_THREADS`` environment variable (1 turns threads off).
 
@@ -65,10 +66,9 @@ class Progress:
     def advance(self, units: int = 1) -> None:
         if self.hook is None:
             return
-        with self.lock:
+        with self.lock:  # the hook inside it too, so it sees 1, 2, 3, ... in order from any thread
             self.done += units
-            done = self.done
-        self.hook(done, self.total)
+            self.hook(self.done, self.total)
 
 
 def run_parallel(work, units: list, threads: int) -> None:
