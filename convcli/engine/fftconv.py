@@ -132,8 +132,9 @@ CALL_UNITS = 5e4  # Python and numpy overhead of one transform call, in point-pa
 PRODUCT_CALL_UNITS = 8e3  # ... of one spectrum product (~4 us)
 SINGLE_POINT_SCALE = 0.6  # float32 transforms and products cost this much per point, calls the same
 # Tiles run in threads (numpy's transforms release the GIL) when each holds at
-# least this many points: smaller ones spend their time in Python calls, which
-# take turns on the GIL, and measured slower in two threads than in one.
+# least this many points and each thread gets two tiles or more: smaller tiles
+# spend their time in Python calls, which take turns on the GIL, and two tiles
+# in two threads (256x256 inputs) measured 0.8-1.1x the time of one thread.
 THREADED_TILE_POINTS = 36_000
 THREAD_EFFICIENCY = 0.5  # two threads ran large tiles 1.4-1.6x faster than one (memory bandwidth)
 THREAD_START_UNITS = 1e5  # starting the threads (~50 us)
@@ -141,7 +142,7 @@ THREAD_START_UNITS = 1e5  # starting the threads (~50 us)
 
 def tile_threads(tile, count: int, threads: int) -> int:
     """How many threads `correlate` runs `count` tiles of `tile` in."""
-    return max(1, min(threads, count)) if tile[0] * tile[1] >= THREADED_TILE_POINTS else 1
+    return max(1, min(threads, count // 2)) if tile[0] * tile[1] >= THREADED_TILE_POINTS else 1
 
 
 def tile_cost(tile, out_hw, reach, transforms: int, pairs: int = 1, single: bool = False, threads: int = 1) -> float:
