@@ -352,6 +352,16 @@ def test_the_tile_model_shares_large_tiles_among_threads_and_not_small_ones():
     assert fftconv.tile_cost(small, out_hw, reach, 2, 1, False, 2) == fftconv.tile_cost(small, out_hw, reach, 2, 1, False, 1)
 
 
+@pytest.mark.parametrize("size", [0, 1000, fftconv.SPINNING_DOT_SIZE + 1])
+def test_sum_of_squares_by_dot_and_by_numpys_loop(size):
+    values = RNG.standard_normal(size)
+    exact = sum(Fraction(v) ** 2 for v in values[:2000]) if size <= 2000 else None
+    got = fftconv.sum_of_squares(values)
+    assert got == pytest.approx(float(np.sum(values * values)), rel=1e-12)
+    if exact is not None:
+        assert got == pytest.approx(float(exact), rel=1e-13)
+
+
 def test_fft_error_bound_grows_with_the_norms():
     x = RNG.integers(-50, 50, (1, 64, 64))
     k = RNG.integers(-50, 50, (1, 1, 9, 9))
