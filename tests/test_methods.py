@@ -335,6 +335,19 @@ def test_fft_tiles_in_threads_give_the_same_values_as_one_thread(dtype):
         assert_close(two[0], signal.correlate2d(x[0], w[0, 0], "valid"))
 
 
+def test_fft_exactness_is_proven_for_the_tiles_of_the_thread_count_used():
+    """A QA pass: one thread takes (432, 432) tiles here, whose bound is over the limit, and two
+    threads (180, 432) tiles, whose bound is under it; the check must be made for the tile used."""
+    x = np.full((1, 1200, 1200), 8062, dtype=np.int64)
+    k = np.full((1, 1, 31, 31), 8062, dtype=np.int64)
+    one, two = (fftconv.exact_tile(x, k, (1, 1), 1, threads) for threads in (1, 2))
+    assert one != two
+    bounds = [fftconv.fft_error_bound(x, k, 1, tile) for tile in (one, two)]
+    assert bounds[0] >= fftconv.EXACT_LIMIT > bounds[1]
+    assert not fftconv.fft_is_exact(x, k, (1, 1), 1, threads=1)
+    assert fftconv.fft_is_exact(x, k, (1, 1), 1, threads=2)
+
+
 def test_small_fft_tiles_stay_on_one_thread():
     """Tiles under THREADED_TILE_POINTS spend their time in Python calls, which two threads slowed down."""
     x, w = RNG.standard_normal((1, 32, 3000)), RNG.standard_normal((1, 1, 9, 9))

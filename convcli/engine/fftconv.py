@@ -329,11 +329,12 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     return None
 
 
-def fft_is_exact(padded: np.ndarray, weight: np.ndarray, dilation, groups) -> bool:
-    """Whether the FFT provably gives every integer of an int64 problem exactly."""
+def fft_is_exact(padded: np.ndarray, weight: np.ndarray, dilation, groups, threads: int | None = None) -> bool:
+    """Whether the FFT provably gives every integer of an int64 problem
+    exactly, in the tiles `correlate` with this many threads would use."""
     if padded.dtype.kind not in "iu" or weight.dtype.kind not in "iu":
         return False
-    tile = exact_tile(padded, weight, dilation, groups)
+    tile = exact_tile(padded, weight, dilation, groups, threads)
     return fft_error_bound(padded, weight, groups, tile) < EXACT_LIMIT
 
 
@@ -348,7 +349,8 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
 
     float32 is transformed in float32 (numpy >= 2) and returned as float32;
     an int64 problem is computed in float64, rounded, and returned as int64
-    (call `fft_is_exact` first). Large tiles run in `threads` threads
+    (call `fft_is_exact` first, with the same `threads`: the tile, and so
+    the bound, depends on it). Large tiles run in `threads` threads
     (`tile_threads`; default `parallel.thread_count()`), which the tile
     size is chosen for.
     """
