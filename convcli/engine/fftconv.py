@@ -359,11 +359,9 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
     real = np.float64 if integer or padded.dtype != np.float32 else np.float32
     kernel = dilate(weight, dilation).astype(real)
     filters, per_group, reach_h, reach_w = kernel.shape
-    reach = (reach_h, reach_w)
-    channels = padded.shape[0]
     full_hw = (padded.shape[1] - reach_h + 1, padded.shape[2] - reach_w + 1)
     out_hw = ((full_hw[0] - 1) // stride[0] + 1, (full_hw[1] - 1) // stride[1] + 1)
-    tile = choose_tile(full_hw, reach, channels + filters, filters * per_group, real is np.float32, threads)
+    tile = exact_tile(padded, weight, dilation, groups, threads)  # the tile the bounds were proven for
     steps = (tile[0] - reach_h + 1, tile[1] - reach_w + 1)
     out = np.empty((filters,) + out_hw, dtype=padded.dtype)
 
