@@ -2,9 +2,9 @@
 
 numpy releases the GIL inside ufunc loops, BLAS calls and FFTs on large
 arrays, so bands of rows (direct) and tiles (FFT) computed in a few plain
-threads run in parallel. The thread
-count is the number of CPUs this process may use, capped at 8, or the
-``CONVCLI_THREADS`` environment variable (1 turns threads off).
+threads run in parallel. The thread count is the number of CPUs this process
+may use, capped at 8, or the ``CONVCLI_THREADS`` environment variable (1
+turns threads off).
 
 Progress is reported through a context variable so the engine stays free of
 any user interface: the CLI installs a callable ``hook(done, total)`` and the
