@@ -626,6 +626,83 @@ def test_a_nan_elsewhere_does_not_let_blas_sum_huge_or_tiny_values():
     assert fftconv.float_hazard(np.array([[[1.0, np.nan]]]), k[None, None], (1, 1), 1) == "nonfinite"
 
 
+@pytest.mark.parametrize("dtype, huge, small, size, kernel", [
+    (np.float64, 1e308, 1e-300, 48, 21),
+    (np.float64, 1e308, 1e-300, 300, 31),
+    (np.float32, 1e37, 1e-37, 300, 31),
+])
+def test_each_operand_of_the_fft_stays_in_the_float_range(dtype, huge, small, size, kernel):
+    """The product bound max|x| * sum|w| was modest (4e10), but the input's own
+    spectrum overflowed: every output was NaN under auto, with a RuntimeWarning."""
+    x = np.full((size, size), huge, dtype)
+    k = np.full((kernel, kernel), small, dtype)
+    assert fftconv.float_hazard(x[None], k[None, None], (1, 1), 1) == "overflow"
+    assert fftconv.float_hazard(x[None], k[None, None], (1, 1), 1, fft=False) is None
+    expected = signal.correlate2d(x, k, "valid")
+    for options in ({}, {"stride": (1, 1)}):  # the short lane, and the general path
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = convcli.correlate2d(x, k, **options)
+        assert result.dtype == dtype
+        np.testing.assert_allclose(result, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    with pytest.raises(UsageError, match="could overflow"):
+        convcli.correlate2d(x, k, method="fft")
+    with pytest.raises(UsageError, match="could overflow"):  # a zero kernel: inf * 0 would be NaN
+        convcli.correlate2d(x[:4, :4], np.zeros((2, 2), dtype), method="fft")
+
+
+def test_a_subnormal_operand_keeps_the_fft_away_even_beside_a_huge_one():
+    """Subnormal inputs with a kernel of about 1e300 have products far from
+    the subnormal range, but the input's transform rounds in quanta: auto's
+    FFT was 11% off (normwise), and a forced one 20% on a single row."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(-3, 4, (64, 64)) * 5e-324
+    k = rng.uniform(0.5, 1, (15, 15)) * 1e300
+    assert fftconv.float_hazard(x[None], k[None, None], (1, 1), 1) == "operand underflow"
+    assert fftconv.float_hazard(x[None], k[None, None], (1, 1), 1, fft=False) is None  # BLAS's products are normal
+    plan = make_plan("correlate2d", x, k)
+    choice = methods.choose(plan, padded_input(plan))  # the FFT is left out, not every fast method
+    assert choice.method != "fft" and "other than the FFT" in choice.reason
+    expected = signal.correlate2d(x, k, "valid")
+    np.testing.assert_allclose(convcli.correlate2d(x, k), expected, rtol=0, atol=1e-14 * float(np.abs(expected).max()))
+    with pytest.raises(UsageError, match="would lose precision on an operand"):
+        convcli.correlate2d(np.array([[3e-323, 5e-324, 1e-323, 0, 2e-323]]), np.array([[1e300, 1e300]]), method="fft")
+
+
+def test_gemm_is_refused_where_blas_would_sum_otherwise_than_scipy():
+    """auto summed these directly, but a requested 'gemm' (and im2col_matmul,
+    which promises correlate2d's values) ran BLAS: -inf where scipy has NaN."""
+    x = np.array([[1.5e308, -1.5e308], [-1e308, 1.5e308]])
+    k = np.array([[1.5, 1.5]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = signal.correlate2d(x, k, "valid")  # [[nan], [inf]]
+    np.testing.assert_array_equal(convcli.correlate2d(x, k), expected)
+    np.testing.assert_array_equal(convcli.im2col_matmul(x, k), expected)
+    with pytest.raises(UsageError, match="method 'gemm' could overflow"):
+        convcli.correlate2d(x, k, method="gemm")
+    quantum = 5e-324
+    x = np.array([[2, 3, 0, 0, 3, 0, 0], [2, 3, 1, 0, 3, 3, 2]]) * quantum
+    k = np.full((2, 5), 0.5)
+    np.testing.assert_array_equal(convcli.im2col_matmul(x, k), signal.correlate2d(x, k, "valid"))
+    with pytest.raises(UsageError, match="method 'gemm' would round otherwise"):
+        convcli.im2col_matmul(x, k, method="gemm")
+    assert convcli.correlate2d(np.ones((3, 3)), np.ones((2, 2)), method="gemm").tolist() == [[4, 4], [4, 4]]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("method", ["auto", "direct"])
+def test_direct_sums_start_at_plus_zero_as_scipy_does(dtype, method):
+    """The first tap was copied (or negated) into the output, so a sum of
+    only -0.0 products gave -0.0 where scipy, starting from +0.0, gives +0.0."""
+    x = np.array([[-0.0, 0.0, -0.0], [0.0, -0.0, 1.0]], dtype)
+    for k in ([[1.0]], [[-2.0]], [[1.0, -1.0]], [[1.0, 0.5], [-1.0, 2.0]]):
+        k = np.array(k, dtype)
+        for ours, theirs in ((convcli.correlate2d, signal.correlate2d), (convcli.conv2d, signal.convolve2d)):
+            result, expected = ours(x, k, method=method), theirs(x, k, "valid")
+            np.testing.assert_array_equal(result, expected)
+            assert np.signbit(result).tolist() == np.signbit(expected).tolist(), (ours.__name__, k.tolist())
+
+
 def test_the_range_scans_warn_about_nothing():
     """Squares beyond the range take exact scans, whose sum of |w| may itself
     overflow; no RuntimeWarning may escape (scipy's inf is the answer)."""

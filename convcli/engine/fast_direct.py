@@ -92,6 +92,10 @@ def _apply_taps(out_band, tmp, source, taps, rows, cols, stride, dilation) -> No
             np.add(out_band, tmp, out=out_band)
     if first:
         out_band.fill(0)
+    elif out_band.dtype.kind == "f":
+        # scipy starts each sum at +0.0, so where every product is -0.0 it gives +0.0 and
+        # this loop -0.0; adding +0.0 mends that and leaves every other value as it is
+        np.add(out_band, 0.0, out=out_band)
 
 
 def correlate_one_band(padded: np.ndarray, weight: np.ndarray, *, reverse_taps: bool = False) -> np.ndarray:

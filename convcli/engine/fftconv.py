@@ -283,7 +283,9 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     |values| (at most T * max|x| for T points), a filter's by its sum of |w|;
     the inverse transform adds up to T of their products per channel before
     numpy scales by 1/T. So C * T**2 times the bound above must stay below
-    the largest float.
+    the largest float, and so must each spectrum on its own (T * max|x| and
+    sum|w|): 1e308 beside a kernel of 1e-300 has a modest product bound but
+    an infinite spectrum, and every output NaN.
     'underflow': values so small that the sums work near the subnormal
     range, where each rounding loses a fixed quantum (2**-1074 in float64)
     rather than a relative one: on an input of 5e-324 the FFT was 8% off,
@@ -292,6 +294,9 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     so a direct sum still gives scipy's values. The bound above must reach
     the smallest normal float times 2**20 (the FFT's roundings, and the gap
     between the bound and the largest output).
+    'operand underflow' (FFT only): max|x| or sum|w| alone below that, since
+    each operand is transformed on its own (a subnormal input with a kernel
+    of 1e300 was 20% off); their products are normal, so BLAS may sum them.
 
     The range bounds keep a margin of 16, and cost two passes (the norms),
     which also meet any NaN or infinity. Where the squares leave the float
@@ -306,26 +311,32 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         x_squares, w_squares = sum_of_squares(x_flat), sum_of_squares(w_flat)
         if math.isfinite(x_squares) and math.isfinite(w_squares) and min(x_squares, w_squares) >= float(info.tiny):
-            largest_sum = math.sqrt(x_squares) * math.sqrt(w_squares * weight[0].size)
+            largest_x, largest_l1 = math.sqrt(x_squares), math.sqrt(w_squares * weight[0].size)
         else:  # squares beyond the range, or NaN or infinity: exact scans of the finite values
             finite = bool(np.isfinite(padded).all() and np.isfinite(weight).all())
             x_finite = padded if finite else padded[np.isfinite(padded)]
             w_abs = np.abs(weight) if finite else np.where(np.isfinite(weight), np.abs(weight), 0)
             largest_x = float(np.abs(x_finite).max()) if x_finite.size else 0.0
-            largest_sum = largest_x * float(w_abs.sum(axis=(1, 2, 3), dtype=np.float64).max())
+            largest_l1 = float(w_abs.sum(axis=(1, 2, 3), dtype=np.float64).max())
+        largest_sum = largest_x * largest_l1  # (inf if it overflows itself)
     # NaN and infinity make their windows NaN or inf in any order of summation, but finite
     # sums beside them can still overflow or round in one order and not in another
-    limit = float(info.max) / RANGE_MARGIN
+    limit, smallest = float(info.max) / RANGE_MARGIN, float(info.tiny) * UNDERFLOW_MARGIN
     if not largest_sum < limit:
         return "order"
-    if 0 < largest_sum < float(info.tiny) * UNDERFLOW_MARGIN:  # (all zeros stay exact zeros)
+    if 0 < largest_sum < smallest:  # (all zeros stay exact zeros)
         return "underflow"
     if not finite:
         return "nonfinite"
     if fft:
-        rows, cols = exact_tile(padded, weight, dilation, groups)
-        if not weight.shape[1] * float(rows * cols) ** 2 * largest_sum < limit:  # inf if it overflows itself
+        points = float(np.prod(exact_tile(padded, weight, dilation, groups)))
+        # each operand is transformed on its own: 1e308 beside a kernel of 1e-300 has a
+        # modest product but an infinite spectrum, and a subnormal one rounds in quanta
+        if not (weight.shape[1] * points**2 * largest_sum < limit and points * largest_x < limit
+                and largest_l1 < limit):
             return "overflow"
+        if 0 < largest_x < smallest or 0 < largest_l1 < smallest:
+            return "operand underflow"
     return None
 
 

@@ -152,7 +152,9 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
     """The method for this plan and padded input, honouring an explicit request.
 
     Raises UsageError when 'fft' is requested for an integer problem whose
-    exactness the FFT error bound cannot prove.
+    exactness the FFT error bound cannot prove, or 'fft' or 'gemm' for a
+    float problem they would compute otherwise than a direct sum (see
+    fftconv.float_hazard).
     """
     requested = parse_method(requested)
     weight = plan.weight
@@ -176,10 +178,16 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
                 f"{fftconv.EXACT_LIMIT}); use method auto, direct or gemm, or give float input"
             )
         return Choice("fft", "requested")
-    if requested in ("direct", "gemm"):
-        return Choice(requested, "requested")
-    if plan.operation == "im2col_matmul":
-        return Choice("gemm", "im2col_matmul is the GEMM method unless another is requested")
+    if requested == "direct":
+        return Choice("direct", "requested")
+    if requested == "gemm" or plan.operation == "im2col_matmul":
+        hazard = None if exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=False)
+        if hazard in DIRECT_HAZARDS and requested == "gemm":
+            raise UsageError(f"method 'gemm' {GEMM_HAZARDS[hazard]}; use method auto or direct")
+        if hazard in DIRECT_HAZARDS:  # im2col_matmul gives what correlate2d gives
+            return Choice("direct", DIRECT_HAZARDS[hazard])
+        return Choice("gemm", "requested" if requested == "gemm" else
+                      "im2col_matmul is the GEMM method unless another is requested")
 
     out_hw, _ = _geometry(padded, weight, plan.stride, plan.dilation)
     work = weight.shape[0] * weight[0].size * out_hw[0] * out_hw[1]
@@ -216,6 +224,13 @@ FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
     "overflow": "could overflow to infinity or NaN on values this large, where a direct sum need not",
     "order": "could overflow to infinity or NaN on values this large, where scipy's order of summation need not",
     "underflow": "would lose precision on values this small (near the subnormal range), where a direct sum need not",
+    "operand underflow": "would lose precision on an operand this small (near the subnormal range), where a "
+                         "direct sum need not",
+}
+GEMM_HAZARDS = {  # the reasons a requested 'gemm' is refused
+    "order": FFT_HAZARDS["order"],
+    "underflow": "would round otherwise than scipy on values this small (near the subnormal range), "
+                 "where BLAS fuses each multiply and add",
 }
 DIRECT_HAZARDS = {  # float_hazard's reasons to sum directly whichever method is fastest
     "order": "values so large that a sum in another order than scipy's could overflow: direct, in scipy's order "
