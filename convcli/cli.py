@@ -62,7 +62,7 @@ DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="D or DH,DW."
 GroupsOpt = Annotated[str, typer.Option("--groups", "-g", help="Split channels and filters into this many groups.")]
 BiasOpt = Annotated[Optional[str], typer.Option("--bias", help="One value per output channel, e.g. \"1 -2\".", show_default=False)]
 FormatOpt = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv, tsv, json, markdown, latex or npy (default: table on a terminal, csv in a pipe).", show_default=False)]
-OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write the result to FILE (.csv, .tsv, .json, .npy, .md, .tex), replacing it atomically.", show_default=False)]
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write the result to FILE (.csv, .tsv, .txt, .json, .npy, .md, .tex), replacing it atomically.", show_default=False)]
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", help="Significant digits for floats (default: shortest exact form).", show_default=False)]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR is honoured too).")]
 TraceOpt = Annotated[bool, typer.Option("--trace", help="Show the worked steps (receptive fields, products term by term, sums) on stdout, then the result.")]

@@ -351,6 +351,17 @@ def test_emit_code_writes_the_program_to_a_file(capsys, tmp_path):
     assert run_program(target.read_text()).tolist() == [1, 12, 23, 34, 45, 56]
 
 
+@pytest.mark.parametrize("name", ["result.npy", "result.csv", "result.JSON"])
+def test_emit_code_refuses_a_file_named_for_data(capsys, tmp_path, name):
+    """A program written into result.npy would not read back as the data its name promises."""
+    target = tmp_path / name
+    target.write_text("kept")
+    code, out, err = run(capsys, "conv2d", ROW, "1 10", "--emit-code", "numpy", "-o", str(target))
+    assert code == 2 and out == ""
+    assert err.startswith("Error: --emit-code writes a program") and err.count("\n") == 1
+    assert target.read_text() == "kept"
+
+
 def parse_octave_disp(text: str) -> np.ndarray:
     """What MATLAB's disp(C) printed: one matrix, or `ans(:,:,k) =` pages, as (K, H, W) or (H, W)."""
     pages = re.split(r"ans\(:,:,\d+\) =", text)

@@ -267,9 +267,18 @@ def test_python_integers_that_numpy_would_make_floats_stay_exact():
     assert convcli.correlate2d([[True, 2**64 - 1, -1]], [[1, 1]]).tolist() == [[2**64, 2**64 - 2]]
 
 
-def test_integers_beyond_the_float_range_beside_floats_become_infinity():
-    assert convcli.correlate2d([[10**400, 0.5]], [[1]]).tolist() == [[np.inf, 0.5]]
-    assert convcli.correlate2d([[1.0, 0.5]], [[1]], bias=-(10**400)).tolist() == [[-np.inf, -np.inf]]
+def test_integers_beyond_the_float_range_beside_floats_become_infinity_with_a_warning():
+    """as float("1e400") is inf; but never silently (float(10**400) raises in Python)"""
+    with pytest.warns(RuntimeWarning, match="1 exact value\\(s\\) beyond the float64 range became infinity"):
+        assert convcli.correlate2d([[10**400, 0.5]], [[1]]).tolist() == [[np.inf, 0.5]]
+    with pytest.warns(RuntimeWarning, match="beyond the float64 range"):
+        assert convcli.correlate2d([[1.0, 0.5]], [[1]], bias=-(10**400)).tolist() == [[-np.inf, -np.inf]]
+    with pytest.warns(RuntimeWarning, match="2 exact value"):
+        assert np.isnan(convcli.correlate2d([[10**400, -10**400]], [[1.0, 1.0]])).all()
+    with warnings.catch_warnings():  # in range, or a float infinity given as such: nothing to say
+        warnings.simplefilter("error")
+        assert convcli.correlate2d([[2**60, 3]], [[0.5]]).tolist() == [[2.0**59, 1.5]]
+        assert convcli.correlate2d(np.array([[float("inf"), 1]], dtype=object), [[0.5]]).tolist() == [[np.inf, 0.5]]
 
 
 @pytest.mark.parametrize("options, message", [

@@ -7,6 +7,8 @@ the result comes back as int64 whenever every value fits.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import InputError
@@ -148,7 +150,14 @@ def to_dtype(array: np.ndarray, dtype) -> np.ndarray:
             return np.array(array.tolist(), dtype=object).reshape(array.shape)
         return array.astype(object)
     if array.dtype == object and np.dtype(dtype).kind == "f":
-        return np.array([to_float(v) for v in array.flat], dtype=dtype).reshape(array.shape)
+        out = np.array([to_float(v) for v in array.flat], dtype=dtype).reshape(array.shape)
+        if np.isinf(out).any():
+            overflowed = sum(1 for v, f in zip(array.flat, out.flat)
+                             if np.isinf(f) and not isinstance(v, (float, np.floating)))
+            if overflowed:  # never silently, as numpy warns of an overflow (float(10**400) raises)
+                warnings.warn(f"{overflowed} exact value(s) beyond the {np.dtype(dtype).name} range became infinity",
+                              RuntimeWarning, stacklevel=2)
+        return out
     return array.astype(dtype, copy=False)
 
 
