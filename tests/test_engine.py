@@ -149,6 +149,15 @@ def test_a_huge_fill_value_stays_exact():
     assert convcli.correlate2d([[1]], [[4]], padding=1, fill_value=f).tolist() == [[4 * f] * 3, [4 * f, 4, 4 * f], [4 * f] * 3]
 
 
+def test_a_bias_that_overflows_gives_ieee_values_without_numpy_warnings():
+    """The bias was added outside the errstate the methods run in, so numpy's
+    'overflow encountered in add' escaped from the Python API."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert convcli.correlate2d(np.array([[1e308]]), [[1.0]], bias=[1e308]).tolist() == [[np.inf]]
+        assert np.isnan(convcli.correlate2d(np.array([[np.inf]]), [[1.0]], bias=[-np.inf])).all()
+
+
 def test_the_bias_counts_in_the_overflow_check():
     # 3 * 2**61 fits in int64 but adding the bias 2**62 does not: 5 * 2**61
     result = convcli.correlate2d([[2**61]], [[3]], bias=[2**62])

@@ -665,8 +665,35 @@ def test_a_subnormal_operand_keeps_the_fft_away_even_beside_a_huge_one():
     assert choice.method != "fft" and "other than the FFT" in choice.reason
     expected = signal.correlate2d(x, k, "valid")
     np.testing.assert_allclose(convcli.correlate2d(x, k), expected, rtol=0, atol=1e-14 * float(np.abs(expected).max()))
-    with pytest.raises(UsageError, match="would lose precision on an operand"):
+    with pytest.raises(UsageError, match="would lose precision on an input channel or a filter"):
         convcli.correlate2d(np.array([[3e-323, 5e-324, 1e-323, 0, 2e-323]]), np.array([[1e300, 1e300]]), method="fft")
+
+
+def test_each_filter_and_group_is_checked_for_subnormal_spectra():
+    """The subnormal checks took the largest values over every filter and the
+    whole input, so a filter of 5e-324 beside an ordinary one still took the
+    FFT (its channel 69% off), as did a subnormal group (3.8%) and a group
+    whose outputs alone were near the subnormal range (1.5e-4)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 300, 300))
+    w = rng.standard_normal((2, 1, 31, 31))
+    assert fftconv.float_hazard(x, w, (1, 1), 2) is None  # ordinary values keep the FFT
+    tiny_filter = w.copy()
+    tiny_filter[1] = 5e-324
+    subnormal_group = x.copy()
+    subnormal_group[1] = rng.integers(0, 3, (300, 300)) * 5e-324
+    small_outputs_x, small_outputs_w = x.copy(), w.copy()
+    small_outputs_x[1] *= 1e-300
+    small_outputs_w[1] *= 1e-20
+    for xs, ws, groups in ((x[:1], tiny_filter, 1), (subnormal_group, w, 2), (small_outputs_x, small_outputs_w, 2)):
+        assert fftconv.float_hazard(xs, ws, (1, 1), groups) == "operand underflow"
+        expected = convcli.correlate2d(xs, ws, groups=groups, method="direct")
+        result = convcli.correlate2d(xs, ws, groups=groups)
+        for channel in range(2):  # each channel is a result of its own, not a part of one norm
+            scale = float(np.abs(expected[channel]).max())
+            np.testing.assert_allclose(result[channel], expected[channel], rtol=0, atol=1e-12 * scale)
+        with pytest.raises(UsageError, match="input channel or a filter this small"):
+            convcli.correlate2d(xs, ws, groups=groups, method="fft")
 
 
 def test_gemm_is_refused_where_blas_would_sum_otherwise_than_scipy():

@@ -23,7 +23,8 @@ def finish(plan: Plan, out: np.ndarray) -> np.ndarray:
     """Add the bias, give exact results their narrowest type, and drop the
     channel axis for a 2-D problem."""
     if plan.bias is not None:
-        out = out + plan.bias.reshape(-1, 1, 1)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf and nan as IEEE gives them, as methods.run does
+            out = out + plan.bias.reshape(-1, 1, 1)
     out = numeric.shrink_exact(out)
     return out[0] if plan.output_2d else out
 

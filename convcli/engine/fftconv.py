@@ -294,9 +294,9 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     so a direct sum still gives scipy's values. The bound above must reach
     the smallest normal float times 2**20 (the FFT's roundings, and the gap
     between the bound and the largest output).
-    'operand underflow' (FFT only): max|x| or sum|w| alone below that, since
-    each operand is transformed on its own (a subnormal input with a kernel
-    of 1e300 was 20% off); their products are normal, so BLAS may sum them.
+    'operand underflow' (FFT only): an input group, a filter or a filter's
+    outputs near the subnormal range on their own (`spectrum_underflow`);
+    products of subnormal and ordinary values are normal, so BLAS may sum them.
 
     The range bounds keep a margin of 16, and cost two passes (the norms),
     which also meet any NaN or infinity. Where the squares leave the float
@@ -335,9 +335,39 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
         if not (weight.shape[1] * points**2 * largest_sum < limit and points * largest_x < limit
                 and largest_l1 < limit):
             return "overflow"
-        if 0 < largest_x < smallest or 0 < largest_l1 < smallest:
+        if spectrum_underflow(padded, weight, groups, largest_x):
             return "operand underflow"
     return None
+
+
+def spectrum_underflow(padded: np.ndarray, weight: np.ndarray, groups: int, largest_x: float) -> bool:
+    """Whether, for some filter, the FFT would work near the subnormal range
+    where a sum of products would not (float_hazard's 'operand underflow').
+
+    Each group's input and each filter are transformed on their own, and
+    their roundings lose a fixed quantum rather than a relative one when
+    the values are near the subnormal range: a subnormal input with a
+    kernel of 1e300 was 20% off, and a filter of 5e-324 beside an ordinary
+    one 69% off in its channel. So every group's max|x| and every filter's
+    max|w| (each at most the norm the FFT's error is relative to) must
+    reach 16 times the smallest normal float, and every filter's outputs,
+    bounded by max|x| * sum|w|, the same margin as float_hazard's
+    'underflow'. All-zero groups and filters stay exact zeros.
+    `largest_x` is float_hazard's bound, used as is for one group.
+    """
+    info = np.finfo(padded.dtype)
+    operand_limit, output_limit = float(info.tiny) * RANGE_MARGIN, float(info.tiny) * UNDERFLOW_MARGIN
+    w_abs = np.abs(weight.reshape(weight.shape[0], -1)).astype(np.float64)
+    w_largest, w_l1 = w_abs.max(axis=1), w_abs.sum(axis=1)
+    if groups == 1:
+        x_largest = np.full(weight.shape[0], largest_x)
+    else:  # each filter sees its group's channels only
+        per_group = padded.reshape(groups, -1)
+        x_groups = np.maximum(per_group.max(axis=1), -per_group.min(axis=1)).astype(np.float64)
+        x_largest = np.repeat(x_groups, weight.shape[0] // groups)
+    return bool(((0 < x_largest) & (x_largest < operand_limit)).any()
+                or ((0 < w_largest) & (w_largest < operand_limit)).any()
+                or ((0 < x_largest * w_l1) & (x_largest * w_l1 < output_limit)).any())
 
 
 def fft_is_exact(padded: np.ndarray, weight: np.ndarray, dilation, groups, threads: int | None = None) -> bool:

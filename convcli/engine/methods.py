@@ -224,8 +224,8 @@ FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
     "overflow": "could overflow to infinity or NaN on values this large, where a direct sum need not",
     "order": "could overflow to infinity or NaN on values this large, where scipy's order of summation need not",
     "underflow": "would lose precision on values this small (near the subnormal range), where a direct sum need not",
-    "operand underflow": "would lose precision on an operand this small (near the subnormal range), where a "
-                         "direct sum need not",
+    "operand underflow": "would lose precision on an input channel or a filter this small (near the subnormal "
+                         "range), where a direct sum need not",
 }
 GEMM_HAZARDS = {  # the reasons a requested 'gemm' is refused
     "order": FFT_HAZARDS["order"],
