@@ -459,8 +459,8 @@ def output_request(fmt, output, precision, no_color, *, program: bool = False) -
                              "from the file's extension or --format")
         if not program and not outputs.is_dry_run(output):  # /dev/null takes any format
             outputs.format_for_path(output, fmt)
-        extension = os.path.splitext(output)[1].lower()
-        if program and extension in outputs.EXTENSION_FORMATS and extension != ".txt":
+        extension = os.path.splitext(output)[1].lower() if program else ""
+        if extension in outputs.EXTENSION_FORMATS and extension != ".txt":
             # a program saved as x.npy or x.csv would not read back as the data its name promises
             raise UsageError(f"--emit-code writes a program, but -o {output} names the "
                              f"{outputs.EXTENSION_FORMATS[extension]} format; give it a .py file (or .m for MATLAB)")
