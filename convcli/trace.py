@@ -203,10 +203,15 @@ class ConvTrace:
 
 
 def _total(values):
+    """The values added in the order given. A float zero comes out as +0.0:
+    scipy's sums start at +0.0, so a sum of only -0.0 terms is +0.0 there
+    (as in the engine's direct method), and no other value changes."""
     values = list(values)
     total = values[0]
     for value in values[1:]:
         total = total + value
+    if isinstance(total, (float, np.floating)) and total == 0:
+        total = total + 0.0
     return total
 
 

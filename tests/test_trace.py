@@ -85,6 +85,18 @@ def test_every_traced_value_is_the_engines():
     assert values == signal.convolve2d(CLASSIC_INPUT, CLASSIC_KERNEL, "valid").tolist()
 
 
+def test_a_sum_of_negative_zeros_is_traced_as_scipy_sums_it():
+    """scipy starts each sum at +0.0, so -0.0 + -0.0 gives +0.0 there; the trace
+    showed -0.0 beside a result of 0.0."""
+    x, k = np.array([[-0.0, -0.0], [0.0, -0.0]]), np.array([[1.0, 1.0]])
+    trace = tr.trace_conv("correlate2d", x, k)
+    traced = [step.cells[0].value for step in trace.steps]
+    expected = signal.correlate2d(x, k, "valid").ravel().tolist()
+    assert traced == expected and [np.signbit(v) for v in traced] == [np.signbit(v) for v in expected]
+    assert tr.trace_conv("correlate2d", [[-1, 1]], [[1, 1]]).steps[0].cells[0].value == 0  # integers stay integers
+    assert type(tr.trace_conv("correlate2d", [[-1, 1]], [[1, 1]]).steps[0].cells[0].value) is int
+
+
 # --- the flip -----------------------------------------------------------------------------------
 
 
