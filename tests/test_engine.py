@@ -282,8 +282,9 @@ def test_integers_beyond_the_float_range_beside_floats_become_infinity_with_a_wa
         assert convcli.correlate2d([[10**400, 0.5]], [[1]]).tolist() == [[np.inf, 0.5]]
     with pytest.warns(RuntimeWarning, match="beyond the float64 range"):
         assert convcli.correlate2d([[1.0, 0.5]], [[1]], bias=-(10**400)).tolist() == [[-np.inf, -np.inf]]
-    with pytest.warns(RuntimeWarning, match="2 exact value"):
+    with pytest.warns(RuntimeWarning, match="2 exact value") as caught:
         assert np.isnan(convcli.correlate2d([[10**400, -10**400]], [[1.0, 1.0]])).all()
+    assert caught[0].filename == __file__  # the caller's line, not convcli's
     with warnings.catch_warnings():  # in range, or a float infinity given as such: nothing to say
         warnings.simplefilter("error")
         assert convcli.correlate2d([[2**60, 3]], [[0.5]]).tolist() == [[2.0**59, 1.5]]

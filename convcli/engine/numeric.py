@@ -7,6 +7,8 @@ the result comes back as int64 whenever every value fits.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -141,6 +143,18 @@ def int64_is_safe(x: np.ndarray, weight: np.ndarray, terms: int, extra=0) -> boo
     return bound <= INT64_MAX
 
 
+def _caller_level() -> int:
+    """The `stacklevel` that makes a warning name the first line outside the
+    convcli package (its caller's own call), as Python 3.12's
+    skip_file_prefixes would: filters by module, and the line shown, then
+    point at the user's code."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(1), 1  # level 1: the function that calls warnings.warn
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def to_dtype(array: np.ndarray, dtype) -> np.ndarray:
     if dtype is object:
         if array.dtype == object:
@@ -156,7 +170,7 @@ def to_dtype(array: np.ndarray, dtype) -> np.ndarray:
                              if np.isinf(f) and not isinstance(v, (float, np.floating)))
             if overflowed:  # never silently, as numpy warns of an overflow (float(10**400) raises)
                 warnings.warn(f"{overflowed} exact value(s) beyond the {np.dtype(dtype).name} range became infinity",
-                              RuntimeWarning, stacklevel=2)
+                              RuntimeWarning, stacklevel=_caller_level())
         return out
     return array.astype(dtype, copy=False)
 
