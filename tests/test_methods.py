@@ -753,17 +753,17 @@ def test_small_but_normal_values_still_take_the_fft(scale):
 
 
 def test_range_check_passes_values_the_transform_holds():
-    """The bound is C * T**2 * ||x||_2 * sqrt(n) * ||w||_2 against the largest
-    float, so large but ordinary values still take the FFT."""
+    """The bound is C * T * ||x||_2 * ||w||_2 against the largest float, so
+    large but ordinary values still take the FFT."""
     x = np.full((1, 64, 64), 1e100)
     w = np.ones((1, 1, 15, 15))
     assert fftconv.float_hazard(x, w, (1, 1), 1) is None
     # float32, where the bound bites before the squares overflow: a 64x64 input of a
-    # (||x||_2 = 64 a) and 225 taps of c (sqrt(225) * ||w||_2 = 225 c)
-    a = 1e13
+    # (||x||_2 = 64 a) and 225 taps of c (||w||_2 = 15 c)
+    a = 1e14
     x32 = np.full((1, 64, 64), a, np.float32)
     tile = fftconv.exact_tile(x32, w.astype(np.float32), (1, 1), 1)
-    c = float(np.finfo(np.float32).max) / fftconv.RANGE_MARGIN / (float(tile[0] * tile[1]) ** 2 * 225 * 64 * a)
+    c = float(np.finfo(np.float32).max) / fftconv.RANGE_MARGIN / (float(tile[0] * tile[1]) * 64 * a * 15)
     assert fftconv.float_hazard(x32, np.full((1, 1, 15, 15), c * 0.99, np.float32), (1, 1), 1) is None
     assert fftconv.float_hazard(x32, np.full((1, 1, 15, 15), c * 1.01, np.float32), (1, 1), 1) == "overflow"
     # squares beyond the range: max|x| * sum|w| is scanned instead (1e160 * 225 and its FFT bound fit)
@@ -776,6 +776,21 @@ def test_range_check_passes_values_the_transform_holds():
         x[0, 3, 3] = bad
         assert fftconv.float_hazard(x, w, (1, 1), 1) == "nonfinite"
     assert fftconv.float_hazard(np.ones((1, 64, 64)), np.full((1, 1, 15, 15), np.nan), (1, 1), 1) == "nonfinite"
+
+
+def test_large_float32_values_take_the_fft_where_parseval_bounds_them():
+    """The inverse transform's sums are at most T * ||x||_2 * ||w||_2 (Parseval),
+    not T**2 * max|x| * sum|w|: the looser bound refused the FFT on float32
+    inputs and kernels of about 1e12 (outputs about 3e25, far from 3e38)."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((512, 512)) * 1e12).astype(np.float32)
+    k = (rng.standard_normal((31, 31)) * 1e12).astype(np.float32)
+    plan = make_plan("correlate2d", x, k)
+    assert methods.choose(plan, padded_input(plan)).method == "fft"
+    expected = signal.correlate2d(x.astype(np.float64), k.astype(np.float64), "valid")
+    result = convcli.correlate2d(x, k)
+    assert result.dtype == np.float32 and np.isfinite(result).all()
+    assert float(np.abs(result - expected).max()) <= 1e-5 * float(np.abs(expected).max())
 
 
 def test_fft_error_bound_takes_the_largest_filter_norm():

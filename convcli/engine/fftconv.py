@@ -279,13 +279,18 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     of summation and not in another. Every partial sum is at most max|x| *
     max sum|w| <= ||x||_2 * sqrt(n) * ||w||_2 (n taps a filter).
     'overflow' (FFT only): an intermediate value of the transforms could
-    leave the float range. A tile's spectrum is bounded by the sum of its
-    |values| (at most T * max|x| for T points), a filter's by its sum of |w|;
-    the inverse transform adds up to T of their products per channel before
-    numpy scales by 1/T. So C * T**2 times the bound above must stay below
-    the largest float, and so must each spectrum on its own (T * max|x| and
-    sum|w|): 1e308 beside a kernel of 1e-300 has a modest product bound but
-    an infinite spectrum, and every output NaN.
+    leave the float range. Every intermediate of a transform is a sum of a
+    subset of its inputs times unit twiddles, so it is at most the sum of
+    their moduli. A tile's spectrum is so at most sum|x| <= sqrt(T) *
+    ||x||_2 (T points), a filter's at most sum|w|. The inverse transforms
+    add, before numpy scales by 1/T, at most sum_k |X_k| |W_k| per channel,
+    and by Cauchy-Schwarz and Parseval (||X||_2 = sqrt(T) ||x||_2) that is
+    at most T * ||x||_2 * ||w||_2. So C * T * ||x||_2 * ||w||_2 must stay
+    below the largest float (C channels a group), and so must each spectrum
+    on its own: 1e308 beside a kernel of 1e-300 has a modest product bound
+    but an infinite spectrum, and every output NaN. (Before, T * max|x|
+    and sum|w| stood for the spectra in that sum too, a bound T * sqrt(n)
+    times looser that kept float32 values of about 1e10 from the FFT.)
     'underflow': values so small that the sums work near the subnormal
     range, where each rounding loses a fixed quantum (2**-1074 in float64)
     rather than a relative one: on an input of 5e-324 the FFT was 8% off,
@@ -311,13 +316,15 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         x_squares, w_squares = sum_of_squares(x_flat), sum_of_squares(w_flat)
         if math.isfinite(x_squares) and math.isfinite(w_squares) and min(x_squares, w_squares) >= float(info.tiny):
-            largest_x, largest_l1 = math.sqrt(x_squares), math.sqrt(w_squares * weight[0].size)
+            x_norm, w_norm = math.sqrt(x_squares), math.sqrt(w_squares)  # bound every tile's and filter's norm
+            largest_x, largest_l1 = x_norm, math.sqrt(w_squares * weight[0].size)
         else:  # squares beyond the range, or NaN or infinity: exact scans of the finite values
             finite = bool(np.isfinite(padded).all() and np.isfinite(weight).all())
             x_finite = padded if finite else padded[np.isfinite(padded)]
             w_abs = np.abs(weight) if finite else np.where(np.isfinite(weight), np.abs(weight), 0)
             largest_x = float(np.abs(x_finite).max()) if x_finite.size else 0.0
             largest_l1 = float(w_abs.sum(axis=(1, 2, 3), dtype=np.float64).max())
+            x_norm, w_norm = None, largest_l1  # a tile's norm is at most sqrt(T) * max|x|, once T is known
         largest_sum = largest_x * largest_l1  # (inf if it overflows itself)
     # NaN and infinity make their windows NaN or inf in any order of summation, but finite
     # sums beside them can still overflow or round in one order and not in another
@@ -330,9 +337,10 @@ def float_hazard(padded: np.ndarray, weight: np.ndarray, dilation, groups, *, ff
         return "nonfinite"
     if fft:
         points = float(np.prod(exact_tile(padded, weight, dilation, groups)))
-        # each operand is transformed on its own: 1e308 beside a kernel of 1e-300 has a
-        # modest product but an infinite spectrum, and a subnormal one rounds in quanta
-        if not (weight.shape[1] * points**2 * largest_sum < limit and points * largest_x < limit
+        tile_norm = x_norm if x_norm is not None else math.sqrt(points) * largest_x
+        # the inverse's sums, then each operand's own spectrum: 1e308 beside a kernel of
+        # 1e-300 has a modest product but an infinite spectrum (inf if a bound overflows itself)
+        if not (weight.shape[1] * points * tile_norm * w_norm < limit and math.sqrt(points) * tile_norm < limit
                 and largest_l1 < limit):
             return "overflow"
         if spectrum_underflow(padded, weight, groups, largest_x):
