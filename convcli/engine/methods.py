@@ -167,7 +167,7 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
             )
         return Choice("reference", "exact Python numbers (dtype object) always use the direct reference loop")
     if requested == "fft":
-        hazard = None if exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups)
+        hazard = _float_hazard(plan, padded, exact, fft=True)
         if hazard:
             raise UsageError(f"method 'fft' {FFT_HAZARDS[hazard]}; use method auto, direct or gemm")
         if exact and not fftconv.fft_is_exact(padded, weight, plan.dilation, plan.groups):
@@ -181,7 +181,7 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
     if requested == "direct":
         return Choice("direct", "requested")
     if requested == "gemm" or plan.operation == "im2col_matmul":
-        hazard = None if exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=False)
+        hazard = _float_hazard(plan, padded, exact, fft=False)
         if hazard in DIRECT_HAZARDS and requested == "gemm":
             raise UsageError(f"method 'gemm' {GEMM_HAZARDS[hazard]}; use method auto or direct")
         if hazard in DIRECT_HAZARDS:  # im2col_matmul gives what correlate2d gives
@@ -195,7 +195,7 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
     if small == "direct":
         return Choice("direct", f"small problem ({work} multiply-adds): direct adds in scipy's order")
     if small == "gemm":
-        hazard = None if exact else fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=False)
+        hazard = _float_hazard(plan, padded, exact, fft=False)
         if hazard in DIRECT_HAZARDS:
             return Choice("direct", f"tiny problem, but {DIRECT_HAZARDS[hazard]}")
         return Choice("gemm", f"tiny problem ({work} multiply-adds): one copy and one product")
@@ -208,8 +208,7 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
         fastest = min(seconds, key=seconds.get)
         return Choice(fastest, "fastest modelled method that is provably exact (the FFT error bound is too large)",
                       seconds)
-    hazard = None if fastest == "direct" or exact else \
-        fftconv.float_hazard(padded, weight, plan.dilation, plan.groups, fft=fastest == "fft")
+    hazard = None if fastest == "direct" else _float_hazard(plan, padded, exact, fft=fastest == "fft")
     if hazard in DIRECT_HAZARDS:
         return Choice("direct", DIRECT_HAZARDS[hazard], seconds)
     if hazard and fastest == "fft":
@@ -217,6 +216,12 @@ def choose(plan: Plan, padded: np.ndarray, requested: str = "auto", *, threads: 
         fastest = min(seconds, key=seconds.get)
         return Choice(fastest, f"fastest modelled method other than the FFT, which {FFT_HAZARDS[hazard]}", seconds)
     return Choice(fastest, "fastest modelled method", seconds)
+
+
+def _float_hazard(plan: Plan, padded: np.ndarray, exact: bool, *, fft: bool) -> str | None:
+    """fftconv.float_hazard for this plan's weight, dilation and groups; None
+    for exact numbers, which have no rounding to fear."""
+    return None if exact else fftconv.float_hazard(padded, plan.weight, plan.dilation, plan.groups, fft=fft)
 
 
 FFT_HAZARDS = {  # fftconv.float_hazard's reasons, as the rest of a sentence
