@@ -23,6 +23,7 @@ back as one row, shape ``(1, 3)``. Delimited text gives 2-D, or 3-D
 
 from __future__ import annotations
 
+import codecs
 import io
 import math
 import os
@@ -44,6 +45,11 @@ DATA_EXTENSIONS = TEXT_EXTENSIONS | {".json", ".npy"}
 KERNEL_ROLES = frozenset({"kernel", "weights"})
 NPY_MAGIC = b"\x93NUMPY"
 _UTF8_BOM = b"\xef\xbb\xbf"
+# Text that says by its byte-order mark that it is UTF-32 or UTF-16 (what Windows
+# PowerShell's `>` and Excel's "Unicode Text" write) is read as that; UTF-32's
+# marks come first, as UTF-32-LE's begins with UTF-16-LE's.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 MAX_INPUT_BYTES = 2 * 1024**3
 TEXT_MEMORY_FACTOR = 6  # parsing text takes about this many times its size in memory
 _CHUNK_BYTES = 1 << 22
@@ -263,7 +269,7 @@ def _parse_bytes(
         return parse_delimited(markdown_to_delimited(text), name)
     if extension == ".tex" or (sniff and looks_like_latex(text)):
         return parse_delimited(latex_to_delimited(text), name)
-    raw = bytes(data[3:]) if data[:3] == _UTF8_BOM else data
+    raw = None if _wide_encoding(data) else bytes(data[3:]) if data[:3] == _UTF8_BOM else data
     return parse_delimited(text, name, raw=raw, tabs=extension == ".tsv")
 
 
@@ -362,14 +368,21 @@ def _finish(array: np.ndarray, name: str, keep_vector: bool = False) -> np.ndarr
     return array
 
 
+def _wide_encoding(data: bytes | bytearray) -> str | None:
+    """'UTF-32' or 'UTF-16' if the data begins with that encoding's byte-order mark."""
+    return next((encoding for bom, encoding in _WIDE_BOMS if data[: len(bom)] == bom), None)
+
+
 def _decode(data: bytes | bytearray, name: str) -> str:
+    """The text of a file or stdin: UTF-8 (with or without a BOM), or UTF-16
+    or UTF-32 when a byte-order mark says so."""
+    wide = _wide_encoding(data)
     start = len(_UTF8_BOM) if data[:3] == _UTF8_BOM else 0
     try:
-        return str(memoryview(data)[start:], "utf-8")
+        return str(memoryview(data)[start:], wide or "utf-8")  # (the UTF-16 and -32 codecs drop their mark)
     except UnicodeDecodeError as error:
         offset = start + error.start
-        hint = "; it looks like UTF-16, save it as UTF-8" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        raise InputError(f"{name}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}{hint})") from None
+        raise InputError(f"{name}: not {wide or 'UTF-8'} text (byte 0x{data[offset]:02x} at offset {offset})") from None
 
 
 def _check_text_memory(name: str, size: int) -> None:

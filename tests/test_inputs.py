@@ -153,11 +153,23 @@ def test_not_utf8(folder):
     assert error_of("data.csv") == "data.csv: not UTF-8 text (byte 0xff at offset 4)"
 
 
-def test_utf16_gets_a_hint(folder):
-    write("data.csv", "1,2\n".encode("utf-16"))
-    assert error_of("data.csv") == (
-        "data.csv: not UTF-8 text (byte 0xff at offset 0; it looks like UTF-16, save it as UTF-8)"
-    )
+BYTE_ORDER_MARKS = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff",
+                    "utf-32-le": b"\xff\xfe\x00\x00", "utf-32-be": b"\x00\x00\xfe\xff"}
+
+
+@pytest.mark.parametrize("encoding", sorted(BYTE_ORDER_MARKS))
+@pytest.mark.parametrize("name, text", [("data.txt", "1\t2\r\n-3\t4.5\r\n"), ("data.json", "[[1, 2], [-3, 4.5]]")])
+def test_text_with_a_utf16_or_utf32_byte_order_mark_is_read(folder, encoding, name, text):
+    # Excel's "Unicode Text" and Windows PowerShell's `>` write UTF-16 with a BOM
+    write(name, BYTE_ORDER_MARKS[encoding] + text.encode(encoding))
+    same(read_array(name), [[1.0, 2.0], [-3.0, 4.5]], np.float64)
+    piped = BYTE_ORDER_MARKS[encoding] + "7 8\n".encode(encoding)
+    same(read_array("-", stdin=stdin_of(piped)), [[7, 8]], np.int64)
+
+
+def test_broken_utf16_is_named(folder):
+    write("data.csv", "1,2\n".encode("utf-16") + b"\x00")  # an odd byte at the end
+    assert error_of("data.csv") == "data.csv: not UTF-16 text (byte 0x00 at offset 10)"
 
 
 def test_other_scripts_digits_and_underscores_are_not_numbers():
