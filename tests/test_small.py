@@ -114,6 +114,16 @@ def test_the_lane_declines_what_it_is_not_for(why, x, k, padding):
     assert small.correlate("correlate2d", x, k, padding) is None, why
 
 
+@pytest.mark.parametrize("padding", [np.array([1, 1]), np.array([1, 2, 3, 4]), (0, 1)])
+def test_pads_given_as_an_array_or_tuple_go_the_general_way(padding):
+    # (an array compared with the padding words once raised numpy's "truth value is ambiguous")
+    x, k = np.arange(12.0).reshape(3, 4), np.array([[1.0, -2.0], [3.0, 5.0]])
+    assert small.correlate("correlate2d", x, k, padding) is None
+    expected = convcli.correlate2d(x.tolist(), k, padding=padding)  # a list never takes the lane
+    np.testing.assert_array_equal(convcli.correlate2d(x, k, padding=padding), expected)
+    assert convcli.conv2d(x, k, padding=padding).shape == expected.shape
+
+
 @settings(max_examples=60, deadline=None)
 @problems((16, 160), (3, 40))
 def test_problems_the_cost_model_decides_equal_scipy_and_the_general_path(dtype, operation, padding, x_shape,

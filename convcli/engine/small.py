@@ -45,7 +45,7 @@ def correlate(operation: str, x, kernel, padding) -> np.ndarray | None:
     or None if the problem is not one this lane serves."""
     if type(x) is not np.ndarray or type(kernel) is not np.ndarray or x.ndim != 2 or kernel.ndim != 2 \
             or x.dtype != kernel.dtype or x.dtype not in LANE_DTYPES or x.size == 0 or kernel.size == 0 \
-            or padding not in ("valid", "same", "full"):
+            or not isinstance(padding, str) or padding not in ("valid", "same", "full"):
         return None
     kh, kw = kernel.shape
     top, bottom, left, right = resolve_pads(padding, operation, (kh, kw), ONE)
