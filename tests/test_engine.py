@@ -332,6 +332,9 @@ def test_output_shape_computes_nothing_and_checks_its_arguments():
     assert convcli.output_shape((100000, 100000), (3, 3)) == (99998, 99998)
     assert convcli.output_shape((64, 4096, 4096), (64, 64, 3, 3), padding=1) == (64, 4096, 4096)
     assert convcli.output_shape((28, 28), (5, 5), operation="IM2COL-MATMUL") == (24, 24)
+    # kernels too (8 TB each as float64), and a 2-D kernel spread over many channels
+    assert convcli.output_shape((10**9, 10**9), (10**6, 10**6)) == (999000001, 999000001)
+    assert convcli.output_shape((10**6, 10**5, 10**5), (10**5, 10**5)) == (10**6, 1, 1)
     with pytest.raises(UsageError, match="operation 'conv1x1' is not one of conv2d, correlate2d, im2col_matmul"):
         convcli.output_shape((3, 28, 28), (4, 3), operation="conv1x1")
     with pytest.raises(UsageError, match="input shape 28 must be a sequence of sizes"):

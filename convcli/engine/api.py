@@ -212,7 +212,7 @@ def output_shape(input_shape, kernel_shape, *, operation="correlate2d", padding=
     x = np.broadcast_to(np.zeros(1), _shape(input_shape, "input shape"))
     kernel = np.broadcast_to(np.zeros(1), _shape(kernel_shape, "kernel shape"))
     plan = make_plan(key, x, kernel, padding=padding, stride=stride, dilation=dilation, groups=groups,
-                     check_memory=False)
+                     shape_only=True)
     return plan.output_shape
 
 

@@ -154,11 +154,13 @@ def make_plan(
     dilation=1,
     groups=1,
     bias=None,
-    check_memory: bool = True,
+    shape_only: bool = False,
 ) -> Plan:
     """Validate everything and return the plan; raises ConvcliError subclasses.
-    `check_memory` False skips the refusal of arrays too big for this machine
-    (for a plan that is only asked its output shape)."""
+    `shape_only` is for a plan that is only asked its output shape: arrays too
+    big for this machine are not refused, and the weight stays the view it
+    was given (`output_shape` passes views of one zero, which a contiguous
+    copy would write out in full)."""
     x = numeric.as_numeric_array(x, "input")
     kernel = numeric.as_numeric_array(kernel, "kernel")
     padding_spec = parse_padding(padding)
@@ -187,7 +189,7 @@ def make_plan(
             f"with padding {_describe_padding(padding_spec)} (padded size {padded_hw})"
         )
 
-    if check_memory:
+    if not shape_only:
         _check_memory(x3.shape[0], padded_hw, weight.shape[0], spatial_output(x3.shape[1:], k_hw, pads, stride, dilation))
 
     fill = numeric.as_numeric_array(fill_value, "fill value").reshape(-1)
@@ -212,7 +214,7 @@ def make_plan(
     return Plan(
         operation=operation,
         x=numeric.to_dtype(x3, dtype),
-        weight=numeric.to_dtype(np.ascontiguousarray(weight), dtype),
+        weight=numeric.to_dtype(weight if shape_only else np.ascontiguousarray(weight), dtype),
         kernel_as_given=kernel,
         pads=pads,
         boundary=boundary,
