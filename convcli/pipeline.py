@@ -79,8 +79,10 @@ def read_inputs(pairs: list[tuple[str, str]], options: tuple[Optional[str], ...]
     (--bias and --fill-value, read later), may be stdin."""
     from .inputs import read_array
 
-    if [spec for spec, _ in pairs].count("-") + options.count("-") > 1:
-        raise UsageError("only one argument can be read from stdin (-)")
+    specs = [spec for spec, _ in pairs] + [spec for spec in options if spec is not None]
+    if sum(spec == "-" or spec.startswith("-:") for spec in specs) > 1:  # the first read leaves nothing
+        raise UsageError("only one argument can be read from stdin (- or -:KEY); to pick several keys of "
+                         "one JSON object, save it to a file and give FILE.json:KEY for each")
     return [read_array(spec, role=role) for spec, role in pairs]
 
 

@@ -287,6 +287,8 @@ def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
         (["conv2d", "-", "1", "--bias", "-"], 2, "Error: only one argument can be read from stdin"),
         (["compare", "1 2", "-", "--fill-value", "-"], 2, "Error: only one argument can be read from stdin"),
         (["conv1x1", "-", "1", "--bias", "-"], 2, "Error: only one argument can be read from stdin"),
+        (["correlate2d", "-:input", "-:kernel"], 2, "Error: only one argument can be read from stdin (- or -:KEY)"),
+        (["conv2d", "-:input", "1", "--bias", "-"], 2, "Error: only one argument can be read from stdin"),
         (["conv1x1", "[[[1]],[[2]]]", "1 2 3"], 1, "Error: conv1x1 weights (1, 3) expect 3 channels"),
         (["conv2d", "1 2", "1", "--fill-value", "1 2"], 1, "Error: fill value must be one number, got '1 2'"),
         (["conv2d", "1 2", "1", "--precision", "18"], 2, "Error: --precision must be between 1 and 17"),
