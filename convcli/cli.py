@@ -299,13 +299,14 @@ def demo_command(
             break
 
 
-def _click_exceptions():
-    """Typer's usage-error and no-args classes: recent Typer vendors Click, older Typer uses Click itself."""
+def click_exceptions():
+    """The exceptions module of the Click that Typer runs: recent Typer vendors Click,
+    older Typer uses Click itself."""
     try:
         from typer._click import exceptions
     except ImportError:  # Typer before it vendored Click
         from click import exceptions
-    return exceptions.UsageError, getattr(exceptions, "NoArgsIsHelpError", ())
+    return exceptions
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -313,7 +314,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .quick import open_streams
 
     open_streams()
-    usage_error, no_args_error = _click_exceptions()
+    exceptions = click_exceptions()
+    usage_error, no_args_error = exceptions.UsageError, getattr(exceptions, "NoArgsIsHelpError", ())
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]

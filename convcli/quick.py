@@ -195,8 +195,10 @@ def values_after_double_dash(app, args: list[str]) -> list[str]:
         front.append(token)
         spelling, has_value, _ = token.partition("=")
         if options.get(spelling, (None, "flag"))[1] != "flag" and not has_value:  # unknown ones: Click reports them
-            if index >= end:
-                return args  # the value is missing: Click says so
+            if index >= end:  # the value is missing: say so as Click does (left as it is, Click
+                from .cli import click_exceptions  # would first meet "-1 2" as an option)
+
+                raise click_exceptions().BadOptionUsage(spelling, f"Option {spelling!r} requires an argument.")
             front.append(args[index])
             index += 1
     return front + ["--"] + positional + args[end + 1 :]

@@ -280,6 +280,7 @@ def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
         (["conv2d", "1 2; 3 4", "1 2", "--format", "xml"], 2, "Error: format 'xml' is not one of table, csv"),
         (["conv2d", "1 2; 3 4", "1 2", "--nope"], 2, "Error: No such option: --nope"),
         (["conv2d", "1 2; 3 4"], 2, "Error: Missing argument"),
+        (["conv2d", "-1 2", "1", "--bias"], 2, "Error: Option '--bias' requires an argument."),  # not "No such option: -1 2"
         (["conv2d", "1 2; 3 4", "1 2 3"], 1, "Error: kernel (1, 3) is larger than input (2, 2)"),
         (["conv2d", "[[[1]],[[2]]]", "[[[[1]]]]"], 1, "Error: kernel (1, 1, 1, 1) expects 1 input channels"),
         (["conv2d", "1 2; 3 4", "1", "--bias", "1 2"], 1, "Error: bias has 2 values but there are 1"),
