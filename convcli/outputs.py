@@ -40,7 +40,9 @@ def format_number(value, precision: int | None = None) -> str:
         return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
     number = float(value)
     if precision is not None and np.isfinite(number):
-        return format(number, f".{precision}g")
+        text = format(number, f".{precision}g")
+        # a whole float keeps its '.0', as without --precision, so a file of it reads back as floats
+        return text if "." in text or "e" in text else text + ".0"
     if isinstance(value, np.float32):
         # float32's own shortest form: 0.1, not the float64 widening 0.10000000149011612
         return str(value)

@@ -30,6 +30,16 @@ def _read_back(array, fmt, folder):
     return read_array(str(path))
 
 
+@pytest.mark.parametrize("fmt", sorted(set(FILE_FORMATS) - {"npy"}))
+def test_whole_floats_at_a_precision_read_back_as_floats(fmt, tmp_path):
+    for array, shown in [([[2.0, -4.0], [123.456, 0.0]], [[2.0, -4.0], [123.0, 0.0]]), ([[1e20, 5e-7]], [[1e20, 5e-7]])]:
+        path = tmp_path / f"data{FILE_FORMATS[fmt]}"
+        outputs.write_atomic(str(path), outputs.encode(np.array(array), fmt, 3))
+        back = read_array(str(path))
+        assert back.dtype == np.float64  # "2,-4" would read back as the integers 2 and -4
+        np.testing.assert_array_equal(back, shown)
+
+
 @pytest.mark.parametrize("fmt", sorted(FILE_FORMATS))
 @settings(max_examples=40, deadline=None)
 @given(array=st.one_of(int_arrays, float_arrays))
