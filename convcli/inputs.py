@@ -115,8 +115,13 @@ def read_array(spec: str | os.PathLike[str], *, role: str = "input", stdin: Bina
         raise InputError(_printable(f"{_name_for(spec, role)}: could not be read ({detail})")) from error
 
 
+def reads_stdin(spec: str) -> bool:
+    """Whether `spec` reads stdin: ``-``, or ``-:KEY`` for a key of a JSON object."""
+    return spec == "-" or spec.startswith("-:")
+
+
 def _dispatch(spec: str, role: str, stdin: BinaryIO | None) -> tuple[np.ndarray, str]:
-    if spec == "-" or spec.startswith("-:"):
+    if reads_stdin(spec):
         return _read_stdin(stdin, spec[2:] or None, role), "stdin"
     path, key, name = _find_file(spec)
     if path is not None:
@@ -141,7 +146,7 @@ def reads_file(spec: str, role: str) -> bool:
     """Whether ``read_array(spec, role=role)`` reads a file here: not stdin, not
     a missing file, and not a bare word that reads as a named kernel or as
     inline numbers (those win over a file of that name)."""
-    if spec == "-" or spec.startswith("-:"):
+    if reads_stdin(spec):
         return False
     try:
         path, key, _ = _find_file(spec)
@@ -434,6 +439,6 @@ def _one_line(error: BaseException) -> str:
 
 def _name_for(spec: str, role: str) -> str:
     """How to name a source in a last-resort message."""
-    if spec == "-" or spec.startswith("-:"):
+    if reads_stdin(spec):
         return "stdin"
     return spec if spec and len(spec) <= 80 and not _SEPARATORS.search(spec) and spec[0] not in "[{" else role

@@ -77,10 +77,10 @@ def _stdin_is(path: str) -> bool:
 def read_inputs(pairs: list[tuple[str, str]], options: tuple[Optional[str], ...] = ()):
     """Read each (spec, role). At most one of them, and of the `options`
     (--bias and --fill-value, read later), may be stdin."""
-    from .inputs import read_array
+    from .inputs import read_array, reads_stdin
 
     specs = [spec for spec, _ in pairs] + [spec for spec in options if spec is not None]
-    if sum(spec == "-" or spec.startswith("-:") for spec in specs) > 1:  # the first read leaves nothing
+    if sum(map(reads_stdin, specs)) > 1:  # the first read leaves nothing for the next
         raise UsageError("only one argument can be read from stdin (- or -:KEY); to pick several keys of "
                          "one JSON object, save it to a file and give FILE.json:KEY for each")
     return [read_array(spec, role=role) for spec, role in pairs]
