@@ -300,11 +300,11 @@ def demo_command(
 
 
 def click_exceptions():
-    """The exceptions module of the Click that Typer runs: recent Typer vendors Click,
-    older Typer uses Click itself."""
+    """The exceptions module of the Click that Typer runs: Typer vendors Click as
+    typer._click (from 0.26; pyproject asks for 0.29), and Click itself otherwise."""
     try:
         from typer._click import exceptions
-    except ImportError:  # Typer before it vendored Click
+    except ImportError:  # should a Typer release stop vendoring it
         from click import exceptions
     return exceptions
 
