@@ -30,7 +30,7 @@ import sys
 import typing
 
 FAST_COMMANDS = ("conv2d", "correlate2d", "im2col-matmul", "conv1x1", "compare")
-INT_DIGITS = 4300  # Click refuses longer integer options (Python's default int() limit)
+INT_DIGITS = 4300  # integer options this long or longer go to Typer, whose own parser decides (it counts a '-')
 
 
 @functools.lru_cache(maxsize=8)
@@ -143,11 +143,11 @@ def _read_options(rest: list[str], options: dict[str, tuple[str, str]]):
             value = rest[index]
             index += 1
         if kind == "int":
-            # ASCII digits with one optional sign; anything else ("--5", "²", or more digits
-            # than Python's int() takes by default, 4300) goes to Click for its error
+            # ASCII digits with one optional sign; anything else ("--5", "²", or INT_DIGITS
+            # characters or more, near its parser's limit) goes to Typer for its answer
             text = value.strip()
             digits = text[1:] if text[:1] in ("-", "+") else text
-            if not (digits.isascii() and digits.isdigit()) or len(digits) > INT_DIGITS:
+            if not (digits.isascii() and digits.isdigit()) or len(text) >= INT_DIGITS:
                 return None
             value = int(value)
         values[name] = value
