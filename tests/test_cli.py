@@ -295,8 +295,6 @@ def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
         (["conv2d", "1 2", "1", "--precision", "18"], 2, "Error: --precision must be between 1 and 17"),
         (["conv2d", "1 2", "1", "--precision=--5"], 2, "Error: Invalid value for '--precision'"),
         (["conv2d", "1 2", "1", "--steps", "\u00b2"], 2, "Error: Invalid value for '--steps'"),
-        (["conv2d", "1 2", "1", "--steps", "1" * 4301], 2, "Error: Invalid value for '--steps'"),  # as Typer says
-        (["conv2d", "1 2", "1", "--steps", "-" + "5" * 4300], 2, "Error: Invalid value for '--steps'"),
         (["conv2d", "1 2", "1", "--padding", str(10**160)], 1, "Error: the padded input ("),
     ],
 )

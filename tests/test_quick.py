@@ -67,6 +67,10 @@ TYPER_LINES = [
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--precision=--5"],  # int() would raise on these two
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps", "\u00b2"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps=-+3"],
+    # integers near the parsers' digit limits: Typer's answer (which depends on whether pydantic is installed)
+    ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps", "1" * 4301],
+    ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps", "-" + "5" * 4300],
+    ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--precision=+" + "0" * 4299 + "3"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "-p1"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--format"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--no-color=yes"],
