@@ -67,7 +67,7 @@ TYPER_LINES = [
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--precision=--5"],  # int() would raise on these two
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps", "\u00b2"],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps=-+3"],
-    # integers near the parsers' digit limits: Typer's answer (which depends on whether pydantic is installed)
+    # integers near the parsers' digit limits: Typer's answer (which depends on pydantic's version)
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps", "1" * 4301],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--steps", "-" + "5" * 4300],
     ["conv2d", CLASSIC_INPUT, CLASSIC_KERNEL, "--precision=+" + "0" * 4299 + "3"],
