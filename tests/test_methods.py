@@ -696,6 +696,17 @@ def test_each_filter_and_group_is_checked_for_subnormal_spectra():
             convcli.correlate2d(xs, ws, groups=groups, method="fft")
 
 
+def test_a_subnormal_filter_beside_a_huge_input_is_kept_from_the_fft():
+    """Only the filter's own max|w| catches this one: max|x| * sum|w| (about
+    1e-20) is far from the subnormal range, yet scipy's fftconvolve is 23% off."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((64, 64)) * 1e300
+    w = rng.integers(0, 3, (15, 15)) * 5e-324
+    assert fftconv.float_hazard(x[None], w[None, None], (1, 1), 1) == "operand underflow"
+    expected = signal.correlate2d(x, w, "valid")
+    np.testing.assert_allclose(convcli.correlate2d(x, w), expected, rtol=0, atol=1e-12 * float(np.abs(expected).max()))
+
+
 def test_gemm_is_refused_where_blas_would_sum_otherwise_than_scipy():
     """auto summed these directly, but a requested 'gemm' (and im2col_matmul,
     which promises correlate2d's values) ran BLAS: -inf where scipy has NaN."""
