@@ -273,7 +273,8 @@ def _parse_bytes(
     if extension in MARKDOWN_EXTENSIONS or (sniff and looks_like_markdown(text)):
         return parse_delimited(markdown_to_delimited(text), name)
     if extension == ".tex" or (sniff and looks_like_latex(text)):
-        return parse_delimited(latex_to_delimited(text), name)
+        delimited, line_numbers = latex_to_delimited(text)
+        return parse_delimited(delimited, name, line_numbers=line_numbers)
     raw = None if _wide_encoding(data) else bytes(data[3:]) if data[:3] == _UTF8_BOM else data
     return parse_delimited(text, name, raw=raw, tabs=extension == ".tsv")
 

@@ -1,11 +1,13 @@
-"""Markdown pipe tables and LaTeX matrices -> delimited text, line for line.
+"""Markdown pipe tables and LaTeX matrices -> delimited text, a row a line.
 
 convcli writes both formats (``--format markdown`` / ``latex``); these
 functions turn them back into the comma-separated text that
-:func:`convcli.textparse.parse_delimited` reads. Each input line becomes
-exactly one output line, so messages still name the line of the original
-file: table headers, separator rows, ``\\begin{...}`` and other prose become
-``#`` comments, blank lines stay blank and so still separate channel blocks.
+:func:`convcli.textparse.parse_delimited` reads. Each Markdown line becomes
+exactly one output line, and each LaTeX row one (a LaTeX line may hold
+several; the line numbers returned with the text map them back), so
+messages still name the line of the original file. Table headers,
+separator rows, ``\\begin{...}`` and other prose become ``#`` comments;
+blank lines stay blank and so still separate channel blocks.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _LATEX_WORDS = (
     (re.compile(r"\\(?:[,;:!]|quad|qquad)"), " "),
 )
 _LATEX_COMMENT = re.compile(r"(?<!\\)%.*")
-_ROW_END = re.compile(r"\\\\\s*(?:\[[^\]]*\])?\s*$")
+_ROW_BREAK = re.compile(r"\\\\\s*(?:\[[^\]]*\])?")  # with an optional spacing argument: \\[2pt]
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -63,26 +65,37 @@ def markdown_to_delimited(text: str) -> str:
     return "\n".join(out)
 
 
-def latex_to_delimited(text: str) -> str:
+def latex_to_delimited(text: str) -> tuple[str, list[int]]:
     r"""``a & b \\`` rows -> comma rows; ``\frac``, ``\infty`` and ``\mathrm{NaN}`` -> numbers.
 
-    >>> print(latex_to_delimited("\\begin{bmatrix}\n1 & -\\tfrac{1}{9} \\\\\n\\infty & \\mathrm{NaN}\n\\end{bmatrix}"))
+    Rows end at ``\\``, so a line may hold several (``\begin{bmatrix} 1 & 2 \\ 3 & 4
+    \end{bmatrix}``); each becomes a line of its own, and the line numbers that
+    come with the text say where each stood in the original.
+
+    >>> text, numbers = latex_to_delimited("\\begin{bmatrix}\n1 & -\\tfrac{1}{9} \\\\\n\\infty & \\mathrm{NaN}\n\\end{bmatrix}")
+    >>> print(text)
     #
     1 , -1/9
     inf , nan
     #
+    >>> latex_to_delimited("$\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}$")
+    ('1 , 2\n3 , 4', [1, 1])
     """
-    out = []
-    for line in text.split("\n"):
+    out, numbers = [], []
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
         if not line.strip():
             out.append("")
+            numbers.append(number)
             continue
-        row = _LATEX_COMMENT.sub("", line)
-        row = _LATEX_FRAME.sub(" ", row)
-        row = _ROW_END.sub("", row)
-        row = _LATEX_FRACTION.sub(r"\1\2/\3", row)
-        for pattern, replacement in _LATEX_WORDS:
-            row = pattern.sub(replacement, row)
-        row = row.strip()
-        out.append(row.replace("&", ",") if row else "#")
-    return "\n".join(out)
+        # rows first: the frame's "\[" would otherwise take the end of a "\\[2pt]"
+        rows = [_LATEX_FRAME.sub(" ", row) for row in _ROW_BREAK.split(_LATEX_COMMENT.sub("", line))]
+        if len(rows) > 1 and not rows[-1].strip():
+            rows.pop()  # the usual row end at the end of the line
+        for row in rows:
+            row = _LATEX_FRACTION.sub(r"\1\2/\3", row)
+            for pattern, replacement in _LATEX_WORDS:
+                row = pattern.sub(replacement, row)
+            row = row.strip()
+            out.append(row.replace("&", ",") if row else "#")
+            numbers.append(number)
+    return "\n".join(out), numbers

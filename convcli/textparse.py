@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def _escape(char: str) -> str:
 
 
 def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes | None = None,
-                    tabs: bool = False) -> np.ndarray:
+                    tabs: bool = False, line_numbers: Sequence[int] | None = None) -> np.ndarray:
     """Parse rows of numbers into a 2-D array, or a 3-D one of blank-line separated blocks.
 
     Rows are lines; with ``inline=True`` a ``;`` also ends a row and rows are
@@ -68,7 +69,9 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
     `raw`, if given, must be `text` encoded as UTF-8; it saves encoding it again.
     With ``tabs=True`` (a .tsv file), or in text with tabs and no spaces,
     every tab separates two values, so an empty cell is an error instead of
-    vanishing into the whitespace split.
+    vanishing into the whitespace split. `line_numbers`, if given, are the
+    numbers messages give the lines of `text` (one each, in order), for text
+    made from another whose rows were not one a line.
 
     >>> parse_delimited("1 2 3; 4 5 6", "input", inline=True)
     array([[1, 2, 3],
@@ -88,6 +91,7 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
         lines = text.split("\n")
     if "#" in text:  # a comment line vanishes (None), so it neither holds values nor separates blocks
         lines = [None if line.lstrip().startswith("#") else line.partition("#")[0] for line in lines]
+    numbers = range(1, len(lines) + 1) if line_numbers is None else line_numbers
     blocks = _blocks(lines)
     if not blocks:
         raise InputError(f"{source}: no numbers found (the input is empty)")
@@ -99,26 +103,26 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
     # tab-delimited (a .tsv, or tabs and no spaces between values, as spreadsheets save .txt): no cell may be empty
     if not comma and "\t" in text and _EMPTY_TAB_CELL.search(text) and \
             (tabs or not any(" " in line.strip(" ") for line in lines if line)):
-        _refuse_empty_tab_cell(lines, source)
+        _refuse_empty_tab_cell(lines, numbers, source)
     heights = {_height(lines, block) for block in blocks}
     if len(heights) == 1:
         values = _quick(content, comma, raw)
         if values is not None:
             return values.reshape(len(blocks), heights.pop(), -1) if len(blocks) > 1 else values
-    return _careful(lines, blocks, comma, source)
+    return _careful(lines, numbers, blocks, comma, source)
 
 
 _EMPTY_TAB_CELL = re.compile(r"\t[ ]*(?:\t|$)|^[ ]*\t", re.MULTILINE)  # a quick test before the line-by-line one
 
 
-def _refuse_empty_tab_cell(lines: list[str | None], source: str) -> None:
+def _refuse_empty_tab_cell(lines: list[str | None], numbers: Sequence[int], source: str) -> None:
     """The first empty cell; a line of tabs alone is a row of empty cells, not a blank line."""
     for index, line in enumerate(lines):
         if line is None or "\t" not in line:
             continue
         for column, field in enumerate(line.split("\t"), 1):
             if not field.strip():
-                raise InputError(f"{source} line {index + 1}, column {column}: empty value")
+                raise InputError(f"{source} line {numbers[index]}, column {column}: empty value")
 
 
 def _blocks(lines: list[str | None]) -> list[tuple[int, int]]:
@@ -174,19 +178,21 @@ def _quick(content: list[str], comma: bool, raw: bytes | None) -> np.ndarray | N
     return values
 
 
-def _careful(lines: list[str | None], blocks: list[tuple[int, int]], comma: bool, source: str) -> np.ndarray:
+def _careful(lines: list[str | None], numbers: Sequence[int], blocks: list[tuple[int, int]], comma: bool,
+             source: str) -> np.ndarray:
     """Read line by line: build the array, or raise at the first problem."""
-    tokens, kinds, width, height = _scan(lines, blocks, comma, source, thorough=False)
+    tokens, kinds, width, height = _scan(lines, numbers, blocks, comma, source, thorough=False)
     try:
         values = _convert(tokens, kinds)
     except ValueError:  # an integer beyond Python's digit limit: find it and say where
-        _scan(lines, blocks, comma, source, thorough=True)
+        _scan(lines, numbers, blocks, comma, source, thorough=True)
         raise
     return values.reshape((height, width) if len(blocks) == 1 else (len(blocks), height, width))
 
 
 def _scan(
-    lines: list[str | None], blocks: list[tuple[int, int]], comma: bool, source: str, *, thorough: bool
+    lines: list[str | None], numbers: Sequence[int], blocks: list[tuple[int, int]], comma: bool, source: str, *,
+    thorough: bool
 ) -> tuple[list[str], set[str], int, int]:
     """Check every line in order; return the tokens, their kinds and the block shape.
 
@@ -215,16 +221,16 @@ def _scan(
                 for column, field in enumerate(fields, 1):
                     kind = classify_number(field, digit_limit)
                     if kind not in ("int", "frac", "float"):
-                        raise InputError(f"{source} line {index + 1}, column {column}: {kind}")
+                        raise InputError(f"{source} line {numbers[index]}, column {column}: {kind}")
                     kinds.add(kind)
             if width is None:
                 width = len(fields)
             elif len(fields) != width:
-                raise InputError(f"{source} line {index + 1}: expected {count_noun(width, 'value')}, found {len(fields)}")
+                raise InputError(f"{source} line {numbers[index]}: expected {count_noun(width, 'value')}, found {len(fields)}")
             tokens.extend(fields)
         if _height(lines, block) != height:
             raise InputError(
-                f"{source} line {start + 1}: channel block {block_number} has {count_noun(_height(lines, block), 'row')}, "
+                f"{source} line {numbers[start]}: channel block {block_number} has {count_noun(_height(lines, block), 'row')}, "
                 f"expected {height} like block 1 (blocks are separated by blank lines)"
             )
     return tokens, kinds, width, height

@@ -548,6 +548,23 @@ def test_latex_problem_names_the_file_line(folder):
     assert error_of("a.tex") == 'a.tex line 3, column 2: "\\alpha" is not a number'
 
 
+def test_latex_rows_may_share_a_line(folder):
+    r"""A matrix on one line, as LaTeX allows and as it is often pasted, was
+    refused ("2 \\ 3" is not a number); a row spacing "\\[2pt]" lost its end
+    to the "\[" of display math; and lone carriage returns made one line."""
+    one_line = "$\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}$\n"
+    same(read_array(write("a.tex", one_line)), [[1, 2], [3, 4]], np.int64)
+    same(read_array("-", stdin=stdin_of(one_line.encode())), [[1, 2], [3, 4]], np.int64)  # sniffed
+    spaced = "\\begin{bmatrix}\n1 & 2 \\\\[2pt]\n3 & 4 \\\\[1ex] 5 & 6\n\\end{bmatrix}\n"
+    same(read_array(write("b.tex", spaced)), [[1, 2], [3, 4], [5, 6]], np.int64)
+    same(read_array(write("c.tex", one_line.replace("\n", "\r"))), [[1, 2], [3, 4]], np.int64)
+    # messages name the line the row stands on, and the lines after it keep their numbers
+    write("d.tex", "\\begin{bmatrix} 1 & 2 \\\\ 3 & x \\end{bmatrix}\n")
+    assert error_of("d.tex") == 'd.tex line 1, column 2: "x" is not a number'
+    write("e.tex", "\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\\\\n5 & 6 \\\\\n7\n\\end{bmatrix}\n")
+    assert error_of("e.tex") == "e.tex line 3: expected 2 values, found 1"
+
+
 def test_markdown_and_latex_are_sniffed_on_stdin():
     same(read_array("-", stdin=stdin_of(b"| 0 |\n|---:|\n| 7 |\n| 8 |\n")), [[7], [8]], np.int64)
     same(read_array("-", stdin=stdin_of(b"\\begin{bmatrix}\n1 & 2\n\\end{bmatrix}\n")), [[1, 2]], np.int64)
@@ -824,7 +841,7 @@ def test_quick_and_careful_passes_agree(rows, separator):
     if not blocks:
         return
     try:
-        careful = textparse._careful(lines, blocks, any("," in line for line in lines), "t")
+        careful = textparse._careful(lines, range(1, len(lines) + 1), blocks, any("," in line for line in lines), "t")
     except InputError as error:
         careful = str(error)
     if isinstance(quick, str) or isinstance(careful, str):
