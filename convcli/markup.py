@@ -26,9 +26,14 @@ _LATEX_COMMENT = re.compile(r"(?<!\\)%.*")
 _ROW_BREAK = re.compile(r"\\\\\s*(?:\[[^\]]*\])?")  # with an optional spacing argument: \\[2pt]
 
 
+def _lines(text: str) -> list[str]:
+    """Lines ended by LF, CRLF or a lone CR, as `parse_delimited` counts them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def looks_like_markdown(text: str) -> bool:
     """A pipe table's separator row (``|---|---|``) appears somewhere."""
-    return "|" in text and "-" in text and re.search(r"(?m)^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*\|", text) is not None
+    return "|" in text and "-" in text and re.search(r"(?m)(?:^|\r)[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*\|", text) is not None
 
 
 def looks_like_latex(text: str) -> bool:
@@ -47,7 +52,7 @@ def markdown_to_delimited(text: str) -> str:
     5 , -6
     <BLANKLINE>
     """
-    lines = text.split("\n")
+    lines = _lines(text)
     out = []
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -82,7 +87,7 @@ def latex_to_delimited(text: str) -> tuple[str, list[int]]:
     ('1 , 2\n3 , 4', [1, 1])
     """
     out, numbers = [], []
-    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             out.append("")
             numbers.append(number)

@@ -565,8 +565,11 @@ def test_latex_rows_may_share_a_line(folder):
     assert error_of("e.tex") == "e.tex line 3: expected 2 values, found 1"
 
 
-def test_markdown_and_latex_are_sniffed_on_stdin():
+def test_markdown_and_latex_are_sniffed_on_stdin(folder):
     same(read_array("-", stdin=stdin_of(b"| 0 |\n|---:|\n| 7 |\n| 8 |\n")), [[7], [8]], np.int64)
+    # lines ended by a lone carriage return, in a file and sniffed (they made one line)
+    same(read_array(write("cr.md", "| 0 | 1 |\r|---:|---:|\r| 5 | 6 |\r| 7 | 8 |\r")), [[5, 6], [7, 8]], np.int64)
+    same(read_array("-", stdin=stdin_of(b"| 0 |\r|---:|\r| 7 |\r| 8 |\r")), [[7], [8]], np.int64)
     same(read_array("-", stdin=stdin_of(b"\\begin{bmatrix}\n1 & 2\n\\end{bmatrix}\n")), [[1, 2]], np.int64)
 
 
