@@ -217,6 +217,13 @@ def test_integers_meeting_float32_are_never_rounded_on_the_way_in():
     assert convcli.correlate2d(x32[None], kernel[None, None], bias=[2**25 + 1]).tolist() == [[[2**25 + 2] * 2] * 2]
 
 
+class _Unconvertible:
+    """Converts as a torch tensor that requires grad does: with a RuntimeError."""
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -227,6 +234,14 @@ def test_integers_meeting_float32_are_never_rounded_on_the_way_in():
         (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding=-1), "padding must not be negative"),
         (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding="sometimes"), "is not one of valid, same, full"),
         (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), boundary="mirror"), "boundary 'mirror' is not one of"),
+        # torch's 'zeros' pads with zeros whatever else is said (QA: a fill value of 7 was used)
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding=1, boundary="zeros", fill_value=7),
+         "boundary 'zeros' pads with 0, so fill value 7 contradicts it; use boundary 'fill'"),
+        (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding=1, boundary=" Zeros", fill_value=np.nan),
+         "fill value nan contradicts it"),
+        # an array of another library that will not convert: torch's tensors that require grad
+        (lambda: convcli.conv2d(_Unconvertible(), np.ones((2, 2))),
+         "input (_Unconvertible) could not be read as a numpy array (Can't call numpy() on Tensor that requires grad"),
         (lambda: convcli.conv2d(np.ones((3, 3, 3)), np.ones((2, 3, 2, 2)), groups=2), "groups=2 does not divide the 3 input channels"),
         (lambda: convcli.conv2d(np.ones((2, 3, 3)), np.ones((1, 3, 2, 2))), "expects 3 input channels"),
         (lambda: convcli.conv2d(np.ones((2, 3, 3)), np.ones((2, 2, 2, 2)), bias=[1, 2, 3]), "bias has 3 values but there are 2"),

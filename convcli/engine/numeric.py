@@ -25,9 +25,13 @@ def as_numeric_array(value, name: str) -> np.ndarray:
     """
     try:
         array = np.asarray(value)
-    except (ValueError, TypeError) as error:  # ragged lists, mostly
+    except (ValueError, TypeError, RuntimeError) as error:
+        # ragged lists (ValueError), or another library's array that will not convert:
+        # torch's tensors that require grad (RuntimeError), bfloat16 ones (TypeError)
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InputError(f"{name} is not a rectangular array of numbers ({detail})") from None
+        what = "is not a rectangular array of numbers" if isinstance(error, ValueError) else \
+            f"({type(value).__name__}) could not be read as a numpy array"
+        raise InputError(f"{name} {what} ({detail})") from None
     if not array.dtype.isnative:  # big-endian data ('>f4' from another machine's file): same type, native order
         array = array.astype(array.dtype.newbyteorder("="))
     kind = array.dtype.kind

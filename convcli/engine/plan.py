@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError, ShapeError, count_noun
+from ..errors import InputError, ShapeError, UsageError, count_noun
 from . import numeric
 from .direct import output_hw
 from .options import parse_boundary, parse_groups, parse_padding, parse_pair
@@ -164,7 +164,7 @@ def make_plan(
     x = numeric.as_numeric_array(x, "input")
     kernel = numeric.as_numeric_array(kernel, "kernel")
     padding_spec = parse_padding(padding)
-    boundary = parse_boundary(boundary)
+    boundary_name, boundary = str(boundary).strip().lower(), parse_boundary(boundary)
     stride = parse_pair(stride, "stride")
     dilation = parse_pair(dilation, "dilation")
     groups = parse_groups(groups)
@@ -195,6 +195,9 @@ def make_plan(
     fill = numeric.as_numeric_array(fill_value, "fill value").reshape(-1)
     if fill.size != 1:  # data, as a bias of the wrong length is
         raise InputError(f"fill value must be one number, got {count_noun(fill.size, 'value')}")
+    if boundary_name == "zeros" and fill[0] != 0:  # torch's word: its padding is always zeros
+        raise UsageError(f"boundary 'zeros' pads with 0, so fill value {fill[0]} contradicts it; "
+                         "use boundary 'fill' (or 'constant') with that fill value")
     operands = [x3, weight] + ([bias_vector] if bias_vector is not None else [])
     fill_used = boundary == "fill" and any(pads)
     # a Python float fill is a "weak" scalar, as in numpy (NEP 50) and torch's
