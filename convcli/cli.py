@@ -327,7 +327,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         try:
             if fast is not None:
                 return fast()
-            return app(args=values_after_double_dash(app, args), prog_name="convcli", standalone_mode=False)
+            code = app(args=values_after_double_dash(app, args), prog_name="convcli", standalone_mode=False)
+            if code == 130:  # Typer turns a Ctrl-C into a silent Exit(130); no command returns 130 itself
+                write_stderr("Error: interrupted\n")
+            return code
         except no_args_error as error:
             message = error.format_message()  # the help itself is already printed
             if message.strip():

@@ -297,12 +297,64 @@ def open_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     """The console script: the plain lane when it applies, else cli.main."""
     open_streams()
-    args = list(sys.argv[1:] if argv is None else argv)
-    plain = plain_command(args)
-    if plain is None:
-        from .cli import main as full_main
+    interrupts: list[int] = []
+    previous: dict = {}
+    try:
+        previous = handle_signals(interrupts)
+        args = list(sys.argv[1:] if argv is None else argv)
+        plain = plain_command(args)
+        if plain is None:
+            from .cli import main as full_main
 
-        return full_main(args)
-    from .pipeline import guarded
+            return full_main(args)
+        from .pipeline import guarded
 
-    return guarded(lambda: run_plain(*plain))
+        return guarded(lambda: run_plain(*plain))
+    except KeyboardInterrupt:  # while numpy or Typer is imported: guarded's own handler is not in place yet
+        return _interrupted()
+    except Exception:
+        if not interrupts:
+            raise
+        # a Ctrl-C while numpy sets up its C extension comes out as an ImportError
+        # ("PyCapsule_Import could not import module datetime"), not a KeyboardInterrupt
+        return _interrupted()
+    finally:  # for a caller in the same process (the tests)
+        import signal
+
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _interrupted() -> int:
+    try:
+        sys.stderr.write("Error: interrupted\n")
+    except (OSError, ValueError):
+        pass
+    return 130
+
+
+def handle_signals(interrupts: list[int]) -> dict:
+    """Ctrl-C raises KeyboardInterrupt as always, and is noted in `interrupts`
+    (see `main`). SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal)
+    end the run as Ctrl-C does, through the clean-up that removes a
+    half-written `-o` file, with the shell's exit code for the signal (128 +
+    its number). Signals already ignored (`nohup`, a background job) stay
+    ignored. Only the console script does this: a program that imports
+    convcli keeps its own handlers. Returns the handlers replaced."""
+    import signal
+
+    def interrupt(signum, frame):
+        interrupts.append(signum)
+        raise KeyboardInterrupt
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)  # (Windows has no SIGHUP)
+        if number is not None and signal.getsignal(number) == signal.SIG_DFL:
+            previous[number] = signal.signal(number, stop)
+    return previous

@@ -261,6 +261,85 @@ def test_output_paths_expand_home_follow_links_and_dash_is_stdout(capsys, tmp_pa
     assert not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("args", [["correlate2d", "1 2; 3 4", "1"], ["correlate2d", "1 2; 3 4", "1", "-p0"]])
+def test_ctrl_c_says_so_on_every_path(capsys, monkeypatch, args):
+    """Typer turns a Ctrl-C into a silent exit 130; the command lines it runs
+    (here '-p0', which the fast path leaves to it) said nothing (QA)."""
+    import convcli.cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(convcli.cli, "run_operation", interrupted)
+    monkeypatch.setattr("convcli.quick.run_operation", interrupted, raising=False)
+    monkeypatch.setattr("convcli.pipeline.run_operation", interrupted)
+    from convcli.quick import main as console_script
+
+    assert console_script(args) == 130
+    assert capsys.readouterr().err == "Error: interrupted\n"
+
+
+def test_ctrl_c_hidden_in_an_import_error_is_an_interruption(capsys, monkeypatch):
+    """numpy's C set-up turns a Ctrl-C during its import into an ImportError
+    ("PyCapsule_Import could not import module datetime"): after a Ctrl-C the
+    console script reports the interruption, not that error's traceback."""
+    import signal
+
+    import convcli.quick
+
+    def import_numpy(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            signal.sigtimedwait([], 1)  # let the handler run
+        except KeyboardInterrupt:
+            raise ImportError('PyCapsule_Import could not import module "datetime"') from None
+        raise AssertionError("no KeyboardInterrupt")
+
+    monkeypatch.setattr(convcli.quick, "plain_command", import_numpy)
+    assert convcli.quick.main(["conv2d", "1", "1"]) == 130
+    assert capsys.readouterr().err == "Error: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back for the caller
+    monkeypatch.setattr(convcli.quick, "plain_command", lambda args: (_ for _ in ()).throw(ImportError("real")))
+    with pytest.raises(ImportError, match="real"):  # without a Ctrl-C an ImportError is what it is
+        convcli.quick.main(["conv2d", "1", "1"])
+
+
+def test_importing_the_package_leaves_numpy_for_later():
+    """The console script imports `convcli` before it can catch a Ctrl-C, so
+    the package imports the engine (and numpy) on first use only."""
+    probe = ("import sys, convcli; before = 'numpy' in sys.modules; "
+             "print(before, convcli.conv2d([[1, 2]], [[1]]).tolist(), 'conv2d' in dir(convcli))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout == "False [[1, 2]] True\n"
+
+
+@pytest.mark.parametrize("name, code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_termination_during_a_write_leaves_no_temporary_file(capsys, monkeypatch, tmp_path, name, code):
+    """SIGTERM (timeout, kill) and SIGHUP ended the process at once, and a
+    half-written '.convcli-*.tmp' stayed beside the -o target (QA: 12 MB)."""
+    import signal
+
+    import convcli.outputs
+    from convcli.quick import main as console_script
+
+    number = getattr(signal, name)
+    real_fsync = os.fsync
+
+    def fsync_then_signal(fd):
+        real_fsync(fd)
+        os.kill(os.getpid(), number)
+        signal.sigtimedwait([], 1)  # the handler runs here, mid-write
+        raise AssertionError(f"{name} did not stop the run")
+
+    monkeypatch.setattr(convcli.outputs.os, "fsync", fsync_then_signal)
+    target = tmp_path / "out.csv"
+    with pytest.raises(SystemExit) as stopped:
+        console_script(["correlate2d", "1 2; 3 4", "1", "-o", str(target)])
+    assert stopped.value.code == code
+    assert os.listdir(tmp_path) == []
+    assert signal.getsignal(number) == signal.SIG_DFL  # put back for the caller
+
+
 def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
     target = tmp_path / "keep.csv"
     target.write_text("precious\n")
