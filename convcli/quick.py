@@ -294,10 +294,31 @@ def open_streams() -> None:
         sys.stderr = ClosedStream("stderr")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The console script: the plain lane when it applies, else cli.main."""
+def console() -> None:
+    """The console script and ``python -m convcli``: `main`, and after Ctrl-C,
+    SIGTERM or SIGHUP (once the clean-up has run and the message is out) the
+    signal's own action, so the process ends by the signal as an
+    uninterrupted Python would: a shell loop stops, a supervisor sees it."""
+    received: list[int] = []
+    try:
+        code = main(received=received)
+    except SystemExit as stop:
+        code = stop.code
+    if received and code == 128 + received[0]:
+        import os
+        import signal
+
+        sys.stdout.flush()
+        signal.signal(received[0], signal.SIG_DFL)
+        os.kill(os.getpid(), received[0])
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None, *, received: list[int] | None = None) -> int:
+    """The plain lane when it applies, else cli.main; the exit code. The
+    numbers of the signals that stopped it go to `received`."""
     open_streams()
-    interrupts: list[int] = []
+    interrupts: list[int] = [] if received is None else received
     previous: dict = {}
     try:
         previous = handle_signals(interrupts)
@@ -334,23 +355,29 @@ def _interrupted() -> int:
 
 
 def handle_signals(interrupts: list[int]) -> dict:
-    """Ctrl-C raises KeyboardInterrupt as always, and is noted in `interrupts`
-    (see `main`). SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal)
-    end the run as Ctrl-C does, through the clean-up that removes a
-    half-written `-o` file, with the shell's exit code for the signal (128 +
-    its number). Signals already ignored (`nohup`, a background job) stay
-    ignored. Only the console script does this: a program that imports
-    convcli keeps its own handlers. Returns the handlers replaced."""
+    """Ctrl-C raises KeyboardInterrupt as always; SIGTERM (`timeout`, `kill`)
+    and SIGHUP (a closed terminal) end the run the same way, through the
+    clean-up that removes a half-written `-o` file, with the shell's exit
+    code for the signal (128 + its number). Each signal received is noted in
+    `interrupts` (see `main` and `console`). Signals already ignored
+    (`nohup`, a background job) stay ignored. Only the console script does
+    this, and only on the main thread, the one Python lets set handlers: a
+    program that imports convcli, or calls `main` from a thread of its own,
+    keeps its own handlers. Returns the handlers replaced."""
     import signal
+    import threading
 
     def interrupt(signum, frame):
         interrupts.append(signum)
         raise KeyboardInterrupt
 
     def stop(signum, frame):
+        interrupts.append(signum)
         raise SystemExit(128 + signum)
 
     previous = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
     for name in ("SIGTERM", "SIGHUP"):

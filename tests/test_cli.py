@@ -304,6 +304,44 @@ def test_ctrl_c_hidden_in_an_import_error_is_an_interruption(capsys, monkeypatch
         convcli.quick.main(["conv2d", "1", "1"])
 
 
+@pytest.mark.parametrize("name, stderr", [("SIGINT", "Error: interrupted\n"), ("SIGTERM", ""), ("SIGHUP", "")])
+@pytest.mark.parametrize("extra", [[], ["-p0"]])  # the fast path, and Typer's
+def test_the_process_ends_by_the_signal_it_got(name, stderr, extra):
+    """After its clean-up and message, the console script ends by the signal
+    itself, as Python does on an unhandled Ctrl-C: exiting with 130 left a
+    shell loop running (bash stops a loop only for a child the signal killed)."""
+    import signal
+
+    number = getattr(signal, name)
+    program = (
+        "import os, signal, convcli.pipeline as pipeline, convcli.quick as quick\n"
+        "def signalled(*args, **kwargs):\n"
+        f"    os.kill(os.getpid(), {int(number)})\n"
+        "    signal.sigtimedwait([], 5)\n"
+        "pipeline.run_operation = signalled\n"
+        f"quick.console()\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    done = subprocess.run([sys.executable, "-c", program, "correlate2d", "1 2", "1", *extra],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert (done.returncode, done.stderr) == (-number, stderr)
+
+
+def test_the_console_script_runs_from_a_thread(capsys):
+    """Python sets signal handlers on the main thread only: called from
+    another thread, main skips them (it raised 'signal only works in main
+    thread')."""
+    import threading
+
+    from convcli.quick import main as console_script
+
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(console_script(["correlate2d", "1 2", "1"])))
+    worker.start()
+    worker.join()
+    assert codes == [0] and capsys.readouterr().out == "1,2\n"
+
+
 def test_importing_the_package_leaves_numpy_for_later():
     """The console script imports `convcli` before it can catch a Ctrl-C, so
     the package imports the engine (and numpy) on first use only."""
