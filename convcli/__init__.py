@@ -19,10 +19,12 @@ def __getattr__(name: str):
     """The engine's functions, imported on first use (PEP 562): the console
     script imports this package before it can catch a Ctrl-C, so importing
     numpy here would let one during start-up end in a traceback."""
-    if name in _ENGINE_NAMES:
-        from . import engine
+    if name in _ENGINE_NAMES or name == "engine":
+        import importlib
 
-        value = getattr(engine, name)
+        # (not `from . import engine`, which asks this function for 'engine' again)
+        engine = importlib.import_module(".engine", __name__)
+        value = engine if name == "engine" else getattr(engine, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

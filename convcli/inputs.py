@@ -273,15 +273,21 @@ def _parse_bytes(
     if extension in MARKDOWN_EXTENSIONS or (sniff and looks_like_markdown(text)):
         return parse_delimited(markdown_to_delimited(text), name)
     if extension == ".tex" or (sniff and looks_like_latex(text)):
-        delimited, line_numbers = latex_to_delimited(text)
-        return parse_delimited(delimited, name, line_numbers=line_numbers)
+        return _parse_latex(text, name)
     raw = None if _wide_encoding(data) else bytes(data[3:]) if data[:3] == _UTF8_BOM else data
     return parse_delimited(text, name, raw=raw, tabs=extension == ".tsv")
+
+
+def _parse_latex(text: str, name: str) -> np.ndarray:
+    delimited, line_labels = latex_to_delimited(text)
+    return parse_delimited(delimited, name, line_labels=line_labels)
 
 
 def _read_inline(spec: str, role: str) -> np.ndarray:
     if _first_char(spec) in ("[", "{"):
         return parse_json(spec, role, role=role)
+    if looks_like_latex(spec):  # a matrix pasted on the command line: '\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}'
+        return _parse_latex(spec, role)
     try:
         return parse_delimited(spec, role, inline=True)
     except InputError:

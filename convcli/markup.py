@@ -4,7 +4,7 @@ convcli writes both formats (``--format markdown`` / ``latex``); these
 functions turn them back into the comma-separated text that
 :func:`convcli.textparse.parse_delimited` reads. Each Markdown line becomes
 exactly one output line, and each LaTeX row one (a LaTeX line may hold
-several; the line numbers returned with the text map them back), so
+several; the line labels returned with the text map them back), so
 messages still name the line of the original file. Table headers,
 separator rows, ``\\begin{...}`` and other prose become ``#`` comments;
 blank lines stay blank and so still separate channel blocks.
@@ -15,15 +15,20 @@ from __future__ import annotations
 import re
 
 _TABLE_SEPARATOR = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*")
-_LATEX_FRAME = re.compile(r"\\(?:begin|end)\{[A-Za-z*]+\}(?:\{[^}]*\})?|\$\$?|\\\[|\\\]")
+# environments with an optional [r] and a column spec ({cc}, {*{2}{c}}), math
+# delimiters, \left[ and \right], and table rules (\hline, booktabs' \midrule)
+_LATEX_FRAME = re.compile(
+    r"\\(?:begin|end)\{[A-Za-z*]+\}(?:\[[^\]]*\])?(?:\{(?:[^{}]|\{[^{}]*\})*\})?|\$\$?|\\\[|\\\]"
+    r"|\\(?:left|right)\s*(?:\\[{}|]|[\[\]().|])|\\(?:hline|toprule|midrule|bottomrule)\b"
+)
 _LATEX_FRACTION = re.compile(r"(-?)\\[dt]?frac\{\s*([^{}]*?)\s*\}\{\s*([^{}]*?)\s*\}")
 _LATEX_WORDS = (
     (re.compile(r"\\mathrm\{\s*nan\s*\}|\\text\{\s*nan\s*\}", re.IGNORECASE), "nan"),
     (re.compile(r"\\infty"), "inf"),
     (re.compile(r"\\(?:[,;:!]|quad|qquad)"), " "),
 )
-_LATEX_COMMENT = re.compile(r"(?<!\\)%.*")
-_ROW_BREAK = re.compile(r"\\\\\s*(?:\[[^\]]*\])?")  # with an optional spacing argument: \\[2pt]
+_LATEX_COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%.*")  # a % after an even run of backslashes (\\%: a row end, then a comment)
+_ROW_BREAK = re.compile(r"\\\\\*?\s*(?:\[[^\]]*\])?")  # with an optional * and spacing argument: \\*[2pt]
 
 
 def _lines(text: str) -> list[str]:
@@ -70,37 +75,46 @@ def markdown_to_delimited(text: str) -> str:
     return "\n".join(out)
 
 
-def latex_to_delimited(text: str) -> tuple[str, list[int]]:
+def latex_to_delimited(text: str) -> tuple[str, list[int | str]]:
     r"""``a & b \\`` rows -> comma rows; ``\frac``, ``\infty`` and ``\mathrm{NaN}`` -> numbers.
 
     Rows end at ``\\``, so a line may hold several (``\begin{bmatrix} 1 & 2 \\ 3 & 4
-    \end{bmatrix}``); each becomes a line of its own, and the line numbers that
-    come with the text say where each stood in the original.
+    \end{bmatrix}``); each becomes a line of its own, and the labels that come
+    with the text say where each stood in the original: its line number, or
+    for one of several rows on a line, "3, row 2".
 
-    >>> text, numbers = latex_to_delimited("\\begin{bmatrix}\n1 & -\\tfrac{1}{9} \\\\\n\\infty & \\mathrm{NaN}\n\\end{bmatrix}")
+    >>> text, labels = latex_to_delimited("\\begin{bmatrix}\n1 & -\\tfrac{1}{9} \\\\\n\\infty & \\mathrm{NaN}\n\\end{bmatrix}")
     >>> print(text)
     #
     1 , -1/9
     inf , nan
     #
     >>> latex_to_delimited("$\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}$")
-    ('1 , 2\n3 , 4', [1, 1])
+    ('1 , 2\n3 , 4', ['1, row 1', '1, row 2'])
     """
-    out, numbers = [], []
+    out, labels = [], []
     for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             out.append("")
-            numbers.append(number)
+            labels.append(number)
             continue
         # rows first: the frame's "\[" would otherwise take the end of a "\\[2pt]"
-        rows = [_LATEX_FRAME.sub(" ", row) for row in _ROW_BREAK.split(_LATEX_COMMENT.sub("", line))]
+        rows = [_LATEX_FRAME.sub(" ", row) for row in _ROW_BREAK.split(_LATEX_COMMENT.sub(r"\1", line))]
         if len(rows) > 1 and not rows[-1].strip():
             rows.pop()  # the usual row end at the end of the line
+        rows = [_latex_cells(row) for row in rows]
+        several = sum(1 for row in rows if row) > 1
+        count = 0
         for row in rows:
-            row = _LATEX_FRACTION.sub(r"\1\2/\3", row)
-            for pattern, replacement in _LATEX_WORDS:
-                row = pattern.sub(replacement, row)
-            row = row.strip()
-            out.append(row.replace("&", ",") if row else "#")
-            numbers.append(number)
-    return "\n".join(out), numbers
+            out.append(row if row else "#")
+            count += bool(row)
+            labels.append(f"{number}, row {count}" if several and row else number)
+    return "\n".join(out), labels
+
+
+def _latex_cells(row: str) -> str:
+    """One row's cells as comma-separated numbers ('' if it holds none)."""
+    row = _LATEX_FRACTION.sub(r"\1\2/\3", row)
+    for pattern, replacement in _LATEX_WORDS:
+        row = pattern.sub(replacement, row)
+    return row.strip().replace("&", ",")

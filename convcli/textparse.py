@@ -59,7 +59,7 @@ def _escape(char: str) -> str:
 
 
 def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes | None = None,
-                    tabs: bool = False, line_numbers: Sequence[int] | None = None) -> np.ndarray:
+                    tabs: bool = False, line_labels: Sequence[int | str] | None = None) -> np.ndarray:
     """Parse rows of numbers into a 2-D array, or a 3-D one of blank-line separated blocks.
 
     Rows are lines; with ``inline=True`` a ``;`` also ends a row and rows are
@@ -69,9 +69,9 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
     `raw`, if given, must be `text` encoded as UTF-8; it saves encoding it again.
     With ``tabs=True`` (a .tsv file), or in text with tabs and no spaces,
     every tab separates two values, so an empty cell is an error instead of
-    vanishing into the whitespace split. `line_numbers`, if given, are the
-    numbers messages give the lines of `text` (one each, in order), for text
-    made from another whose rows were not one a line.
+    vanishing into the whitespace split. `line_labels`, if given, are what
+    messages call the lines of `text` (one each, in order, in place of their
+    numbers), for text made from another whose rows were not one a line.
 
     >>> parse_delimited("1 2 3; 4 5 6", "input", inline=True)
     array([[1, 2, 3],
@@ -91,7 +91,7 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
         lines = text.split("\n")
     if "#" in text:  # a comment line vanishes (None), so it neither holds values nor separates blocks
         lines = [None if line.lstrip().startswith("#") else line.partition("#")[0] for line in lines]
-    numbers = range(1, len(lines) + 1) if line_numbers is None else line_numbers
+    numbers = range(1, len(lines) + 1) if line_labels is None else line_labels
     blocks = _blocks(lines)
     if not blocks:
         raise InputError(f"{source}: no numbers found (the input is empty)")
@@ -115,7 +115,7 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
 _EMPTY_TAB_CELL = re.compile(r"\t[ ]*(?:\t|$)|^[ ]*\t", re.MULTILINE)  # a quick test before the line-by-line one
 
 
-def _refuse_empty_tab_cell(lines: list[str | None], numbers: Sequence[int], source: str) -> None:
+def _refuse_empty_tab_cell(lines: list[str | None], numbers: Sequence[int | str], source: str) -> None:
     """The first empty cell; a line of tabs alone is a row of empty cells, not a blank line."""
     for index, line in enumerate(lines):
         if line is None or "\t" not in line:
@@ -178,7 +178,7 @@ def _quick(content: list[str], comma: bool, raw: bytes | None) -> np.ndarray | N
     return values
 
 
-def _careful(lines: list[str | None], numbers: Sequence[int], blocks: list[tuple[int, int]], comma: bool,
+def _careful(lines: list[str | None], numbers: Sequence[int | str], blocks: list[tuple[int, int]], comma: bool,
              source: str) -> np.ndarray:
     """Read line by line: build the array, or raise at the first problem."""
     tokens, kinds, width, height = _scan(lines, numbers, blocks, comma, source, thorough=False)
@@ -191,7 +191,7 @@ def _careful(lines: list[str | None], numbers: Sequence[int], blocks: list[tuple
 
 
 def _scan(
-    lines: list[str | None], numbers: Sequence[int], blocks: list[tuple[int, int]], comma: bool, source: str, *,
+    lines: list[str | None], numbers: Sequence[int | str], blocks: list[tuple[int, int]], comma: bool, source: str, *,
     thorough: bool
 ) -> tuple[list[str], set[str], int, int]:
     """Check every line in order; return the tokens, their kinds and the block shape.

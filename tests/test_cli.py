@@ -346,9 +346,10 @@ def test_importing_the_package_leaves_numpy_for_later():
     """The console script imports `convcli` before it can catch a Ctrl-C, so
     the package imports the engine (and numpy) on first use only."""
     probe = ("import sys, convcli; before = 'numpy' in sys.modules; "
-             "print(before, convcli.conv2d([[1, 2]], [[1]]).tolist(), 'conv2d' in dir(convcli))")
+             "print(before, convcli.engine.output_shape((3, 3), (2, 2)), convcli.conv2d([[1, 2]], [[1]]).tolist(), "
+             "'conv2d' in dir(convcli))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout == "False [[1, 2]] True\n"
+    assert done.stdout == "False (2, 2) [[1, 2]] True\n"
 
 
 @pytest.mark.parametrize("name, code", [("SIGTERM", 143), ("SIGHUP", 129)])

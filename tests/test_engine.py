@@ -236,9 +236,9 @@ class _Unconvertible:
         (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), boundary="mirror"), "boundary 'mirror' is not one of"),
         # torch's 'zeros' pads with zeros whatever else is said (QA: a fill value of 7 was used)
         (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding=1, boundary="zeros", fill_value=7),
-         "boundary 'zeros' pads with 0, so fill value 7 contradicts it; use boundary 'fill'"),
+         "boundary 'zeros' pads with 0, so a fill value other than 0 contradicts it; use boundary 'fill'"),
         (lambda: convcli.conv2d(np.ones((3, 3)), np.ones((2, 2)), padding=1, boundary=" Zeros", fill_value=np.nan),
-         "fill value nan contradicts it"),
+         "a fill value other than 0 contradicts it"),
         # an array of another library that will not convert: torch's tensors that require grad
         (lambda: convcli.conv2d(_Unconvertible(), np.ones((2, 2))),
          "input (_Unconvertible) could not be read as a numpy array (Can't call numpy() on Tensor that requires grad"),

@@ -560,9 +560,27 @@ def test_latex_rows_may_share_a_line(folder):
     same(read_array(write("c.tex", one_line.replace("\n", "\r"))), [[1, 2], [3, 4]], np.int64)
     # messages name the line the row stands on, and the lines after it keep their numbers
     write("d.tex", "\\begin{bmatrix} 1 & 2 \\\\ 3 & x \\end{bmatrix}\n")
-    assert error_of("d.tex") == 'd.tex line 1, column 2: "x" is not a number'
+    assert error_of("d.tex") == 'd.tex line 1, row 2, column 2: "x" is not a number'
     write("e.tex", "\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\\\\n5 & 6 \\\\\n7\n\\end{bmatrix}\n")
     assert error_of("e.tex") == "e.tex line 3: expected 2 values, found 1"
+
+
+@pytest.mark.parametrize("text", [
+    "\\begin{bmatrix}\n1 & 2 \\\\ \\hline\n3 & 4\n\\end{bmatrix}",  # a rule
+    "\\begin{tabular}{|c|c|}\\hline 1 & 2 \\\\* 3 & 4 \\\\ \\hline\\end{tabular}",  # \\* keeps rows on one page
+    "1 & 2 \\\\% the first row\n3 & 4 \\\\ % the second",  # \\% is a row end, then a comment
+    "\\left[\\begin{array}{*{2}{c}} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]",  # delimiters, a repeated column spec
+    "\\begin{bmatrix*}[r] 1 & 2 \\\\ 3 & 4 \\end{bmatrix*}",  # mathtools' starred form with its alignment
+])
+def test_latex_as_pasted_from_documents(folder, text):
+    """Forms QA pasted from real documents, each refused before ('is not a number')."""
+    same(read_array(write("m.tex", text)), [[1, 2], [3, 4]], np.int64)
+
+
+def test_a_latex_matrix_can_be_an_operand_on_the_command_line():
+    same(read_array("\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}"), [[1, 2], [3, 4]], np.int64)
+    with pytest.raises(InputError, match=r'^kernel line 1, row 2, column 2: "x" is not a number$'):
+        read_array("$1 & 2 \\\\ 3 & x$ \\\\", role="kernel")
 
 
 def test_markdown_and_latex_are_sniffed_on_stdin(folder):

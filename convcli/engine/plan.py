@@ -196,7 +196,7 @@ def make_plan(
     if fill.size != 1:  # data, as a bias of the wrong length is
         raise InputError(f"fill value must be one number, got {count_noun(fill.size, 'value')}")
     if boundary_name == "zeros" and fill[0] != 0:  # torch's word: its padding is always zeros
-        raise UsageError(f"boundary 'zeros' pads with 0, so fill value {fill[0]} contradicts it; "
+        raise UsageError("boundary 'zeros' pads with 0, so a fill value other than 0 contradicts it; "
                          "use boundary 'fill' (or 'constant') with that fill value")
     operands = [x3, weight] + ([bias_vector] if bias_vector is not None else [])
     fill_used = boundary == "fill" and any(pads)
