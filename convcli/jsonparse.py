@@ -25,6 +25,9 @@ _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _KEYS_SHOWN = 10
 
 
+SCALAR_ROLES = frozenset({"bias", "fill value"})
+
+
 def parse_json(
     text: str, source: str, *, key: str | None = None, role: str | None = None, key_hint: str | None = None
 ) -> np.ndarray:
@@ -55,6 +58,8 @@ def parse_json(
         detail = str(error).split(":")[0]
         raise InputError(f"{source}: invalid JSON ({detail})") from None
     value, where = _select(document, source, key, role, key_hint)
+    if role in SCALAR_ROLES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]  # a --fill-value or one filter's --bias may be a bare number, as in a CSV file
     vetted = not (b"true" in raw or b"false" in raw or b"null" in raw)
     return json_to_array(value, source, where, vetted=vetted)
 

@@ -379,6 +379,21 @@ def test_termination_during_a_write_leaves_no_temporary_file(capsys, monkeypatch
     assert signal.getsignal(number) == signal.SIG_DFL  # put back for the caller
 
 
+def test_a_fill_value_or_bias_file_may_hold_a_bare_json_number(capsys, tmp_path):
+    """As a CSV file of '2' does; a JSON '2' was refused ('is a number (2), not an array')."""
+    (tmp_path / "two.json").write_text("2\n")
+    (tmp_path / "named.json").write_text('{"fill": 3, "flag": true}')
+    assert run(capsys, "correlate2d", "1 2", "1", "--padding", "1", "--fill-value", str(tmp_path / "two.json"))[1] \
+        == "2,2,2,2\n2,1,2,2\n2,2,2,2\n"
+    assert run(capsys, "correlate2d", "1 2", "1", "--bias", str(tmp_path / "two.json"))[1] == "3,4\n"
+    assert run(capsys, "correlate2d", "1", "1", "--padding", "1", "--fill-value",
+               str(tmp_path / "named.json") + ":fill")[1] == "3,3,3\n3,1,3\n3,3,3\n"
+    code, out, err = run(capsys, "correlate2d", str(tmp_path / "two.json"), "1")  # an operand is a matrix
+    assert (code, err) == (1, f"Error: {tmp_path / 'two.json'}: the JSON is a number (2), not an array of numbers\n")
+    code, out, err = run(capsys, "correlate2d", "1", "1", "--fill-value", str(tmp_path / "named.json") + ":flag")
+    assert code == 1 and "is a boolean (true), not an array of numbers" in err
+
+
 def test_failed_run_leaves_existing_output_untouched(capsys, tmp_path):
     target = tmp_path / "keep.csv"
     target.write_text("precious\n")
