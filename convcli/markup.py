@@ -56,6 +56,10 @@ def markdown_to_delimited(text: str) -> str:
     #
     5 , -6
     <BLANKLINE>
+    >>> print(markdown_to_delimited("a | b\n--- | ---\n5 | -6"))
+    #
+    #
+    5 , -6
     """
     lines = _lines(text)
     out = []
@@ -67,8 +71,9 @@ def markdown_to_delimited(text: str) -> str:
             out.append("#")
         elif index + 1 < len(lines) and _TABLE_SEPARATOR.fullmatch(lines[index + 1]):
             out.append("#")  # a header: the row just above a separator
-        elif stripped.startswith("|"):
-            cells = stripped[1:-1] if stripped.endswith("|") and len(stripped) > 1 else stripped[1:]
+        elif "|" in stripped:  # outer pipes are optional, as in GitHub's tables: "5 | -6"
+            cells = stripped.removeprefix("|")
+            cells = cells[:-1] if cells.endswith("|") else cells
             out.append(cells.replace("|", ",").strip())
         else:
             out.append("#")

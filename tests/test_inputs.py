@@ -585,6 +585,9 @@ def test_a_latex_matrix_can_be_an_operand_on_the_command_line():
 
 def test_markdown_and_latex_are_sniffed_on_stdin(folder):
     same(read_array("-", stdin=stdin_of(b"| 0 |\n|---:|\n| 7 |\n| 8 |\n")), [[7], [8]], np.int64)
+    # outer pipes are optional in GitHub's tables ("no numbers found" before)
+    same(read_array(write("bare.md", "a | b\n--- | ---\n1 | 2\n3 | 4\n")), [[1, 2], [3, 4]], np.int64)
+    same(read_array("-", stdin=stdin_of(b"a | b\n:---|---:\n5 | -6\n")), [[5, -6]], np.int64)
     # lines ended by a lone carriage return, in a file and sniffed (they made one line)
     same(read_array(write("cr.md", "| 0 | 1 |\r|---:|---:|\r| 5 | 6 |\r| 7 | 8 |\r")), [[5, 6], [7, 8]], np.int64)
     same(read_array("-", stdin=stdin_of(b"| 0 |\r|---:|\r| 7 |\r| 8 |\r")), [[7], [8]], np.int64)
