@@ -308,7 +308,10 @@ def console() -> None:
         import os
         import signal
 
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()  # what was printed before the signal
+        except (OSError, ValueError):
+            pass
         signal.signal(received[0], signal.SIG_DFL)
         os.kill(os.getpid(), received[0])
     sys.exit(code)
@@ -318,10 +321,10 @@ def main(argv: list[str] | None = None, *, received: list[int] | None = None) ->
     """The plain lane when it applies, else cli.main; the exit code. The
     numbers of the signals that stopped it go to `received`."""
     open_streams()
-    interrupts: list[int] = [] if received is None else received
+    received = [] if received is None else received
     previous: dict = {}
     try:
-        previous = handle_signals(interrupts)
+        previous = handle_signals(received)
         args = list(sys.argv[1:] if argv is None else argv)
         plain = plain_command(args)
         if plain is None:
@@ -334,7 +337,7 @@ def main(argv: list[str] | None = None, *, received: list[int] | None = None) ->
     except KeyboardInterrupt:  # while numpy or Typer is imported: guarded's own handler is not in place yet
         return _interrupted()
     except Exception:
-        if not interrupts:
+        if not received:
             raise
         # a Ctrl-C while numpy sets up its C extension comes out as an ImportError
         # ("PyCapsule_Import could not import module datetime"), not a KeyboardInterrupt
@@ -354,12 +357,12 @@ def _interrupted() -> int:
     return 130
 
 
-def handle_signals(interrupts: list[int]) -> dict:
+def handle_signals(received: list[int]) -> dict:
     """Ctrl-C raises KeyboardInterrupt as always; SIGTERM (`timeout`, `kill`)
     and SIGHUP (a closed terminal) end the run the same way, through the
     clean-up that removes a half-written `-o` file, with the shell's exit
-    code for the signal (128 + its number). Each signal received is noted in
-    `interrupts` (see `main` and `console`). Signals already ignored
+    code for the signal (128 + its number). Each signal is noted in
+    `received` (see `main` and `console`). Signals already ignored
     (`nohup`, a background job) stay ignored. Only the console script does
     this, and only on the main thread, the one Python lets set handlers: a
     program that imports convcli, or calls `main` from a thread of its own,
@@ -368,11 +371,11 @@ def handle_signals(interrupts: list[int]) -> dict:
     import threading
 
     def interrupt(signum, frame):
-        interrupts.append(signum)
+        received.append(signum)
         raise KeyboardInterrupt
 
     def stop(signum, frame):
-        interrupts.append(signum)
+        received.append(signum)
         raise SystemExit(128 + signum)
 
     previous = {}
