@@ -287,7 +287,11 @@ def _read_inline(spec: str, role: str) -> np.ndarray:
     if _first_char(spec) in ("[", "{"):
         return parse_json(spec, role, role=role)
     if looks_like_latex(spec):  # a matrix pasted on the command line: '\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}'
-        return _parse_latex(spec, role)
+        try:
+            return _parse_latex(spec, role)
+        except InputError:
+            if "\\begin{" in spec or spec.lstrip().startswith("$"):
+                raise  # surely LaTeX; with neither an environment nor math, perhaps a mistyped path ('data\\R&D')
     try:
         return parse_delimited(spec, role, inline=True)
     except InputError:

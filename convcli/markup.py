@@ -16,10 +16,11 @@ import re
 
 _TABLE_SEPARATOR = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*")
 # environments with an optional [r] and a column spec ({cc}, {*{2}{c}}), math
-# delimiters, \left[ and \right], and table rules (\hline, booktabs' \midrule)
+# delimiters, \left[ and \right], and table rules (\hline; booktabs' \toprule[1pt], \cmidrule(lr){1-2})
 _LATEX_FRAME = re.compile(
     r"\\(?:begin|end)\{[A-Za-z*]+\}(?:\[[^\]]*\])?(?:\{(?:[^{}]|\{[^{}]*\})*\})?|\$\$?|\\\[|\\\]"
-    r"|\\(?:left|right)\s*(?:\\[{}|]|[\[\]().|])|\\(?:hline|toprule|midrule|bottomrule)\b"
+    r"|\\(?:left|right)\s*(?:\\[{}|]|[\[\]().|])"
+    r"|\\(?:hline|toprule|midrule|bottomrule|cmidrule)(?![A-Za-z])(?:\[[^\]]*\])?(?:\([^)]*\))?(?:\{[^}]*\})?"
 )
 _LATEX_FRACTION = re.compile(r"(-?)\\[dt]?frac\{\s*([^{}]*?)\s*\}\{\s*([^{}]*?)\s*\}")
 _LATEX_WORDS = (
@@ -63,21 +64,31 @@ def markdown_to_delimited(text: str) -> str:
     """
     lines = _lines(text)
     out = []
+    in_table = False  # below a separator row, with no blank line since
     for index, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             out.append("")
-        elif _TABLE_SEPARATOR.fullmatch(line):
+            in_table = False
+        elif _is_separator(line):
             out.append("#")
-        elif index + 1 < len(lines) and _TABLE_SEPARATOR.fullmatch(lines[index + 1]):
+            in_table = True
+        elif index + 1 < len(lines) and _is_separator(lines[index + 1]):
             out.append("#")  # a header: the row just above a separator
-        elif "|" in stripped:  # outer pipes are optional, as in GitHub's tables: "5 | -6"
+        elif stripped.startswith("|") or (in_table and "|" in stripped):
+            # outer pipes are optional inside a table, as in GitHub's: "5 | -6"; prose with a "|" is not a row
             cells = stripped.removeprefix("|")
             cells = cells[:-1] if cells.endswith("|") else cells
             out.append(cells.replace("|", ",").strip())
         else:
             out.append("#")
+            in_table = False
     return "\n".join(out)
+
+
+def _is_separator(line: str) -> bool:
+    """A table's separator row, which has a pipe (a lone '---' is a rule or a heading's underline)."""
+    return "|" in line and _TABLE_SEPARATOR.fullmatch(line) is not None
 
 
 def latex_to_delimited(text: str) -> tuple[str, list[int | str]]:

@@ -571,6 +571,7 @@ def test_latex_rows_may_share_a_line(folder):
     "1 & 2 \\\\% the first row\n3 & 4 \\\\ % the second",  # \\% is a row end, then a comment
     "\\left[\\begin{array}{*{2}{c}} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]",  # delimiters, a repeated column spec
     "\\begin{bmatrix*}[r] 1 & 2 \\\\ 3 & 4 \\end{bmatrix*}",  # mathtools' starred form with its alignment
+    "\\begin{tabular}{cc}\\toprule[1.5pt]\n1 & 2 \\\\ \\cmidrule(lr){1-2}\n\\hline3&4\\\\\n\\bottomrule\\end{tabular}",
 ])
 def test_latex_as_pasted_from_documents(folder, text):
     """Forms QA pasted from real documents, each refused before ('is not a number')."""
@@ -579,6 +580,9 @@ def test_latex_as_pasted_from_documents(folder, text):
 
 def test_a_latex_matrix_can_be_an_operand_on_the_command_line():
     same(read_array("\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}"), [[1, 2], [3, 4]], np.int64)
+    same(read_array("1 & 2 \\\\ 3 & 4"), [[1, 2], [3, 4]], np.int64)
+    with pytest.raises(InputError, match=r"^data\\\\R&D: no such file$"):  # a mistyped path, not LaTeX
+        read_array("data\\\\R&D")
     with pytest.raises(InputError, match=r'^kernel line 1, row 2, column 2: "x" is not a number$'):
         read_array("$1 & 2 \\\\ 3 & x$ \\\\", role="kernel")
 
@@ -588,6 +592,12 @@ def test_markdown_and_latex_are_sniffed_on_stdin(folder):
     # outer pipes are optional in GitHub's tables ("no numbers found" before)
     same(read_array(write("bare.md", "a | b\n--- | ---\n1 | 2\n3 | 4\n")), [[1, 2], [3, 4]], np.int64)
     same(read_array("-", stdin=stdin_of(b"a | b\n:---|---:\n5 | -6\n")), [[5, -6]], np.int64)
+    # ... inside a table only: prose with a "|" stays prose, and a "---" rule under a table is
+    # not a separator that makes its last row a header (QA: an error; the last row lost, exit 0)
+    same(read_array(write("prose.md", "Results | for run 1\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n")),
+         [[1, 2], [3, 4]], np.int64)
+    same(read_array(write("rule.md", "a | b\n--- | ---\n1 | 2\n3 | 4\n---\nSee also: a|b\n")), [[1, 2], [3, 4]], np.int64)
+    same(read_array(write("rule2.md", "| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n---\n")), [[1, 2], [3, 4]], np.int64)
     # lines ended by a lone carriage return, in a file and sniffed (they made one line)
     same(read_array(write("cr.md", "| 0 | 1 |\r|---:|---:|\r| 5 | 6 |\r| 7 | 8 |\r")), [[5, 6], [7, 8]], np.int64)
     same(read_array("-", stdin=stdin_of(b"| 0 |\r|---:|\r| 7 |\r| 8 |\r")), [[7], [8]], np.int64)
