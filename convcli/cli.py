@@ -25,6 +25,7 @@ from .pipeline import (
     guarded,
     inexact,
     input_names,
+    interrupted,
     one_line,
     output_request,
     parse_trace_request,
@@ -328,9 +329,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             if fast is not None:
                 return fast()
             code = app(args=values_after_double_dash(app, args), prog_name="convcli", standalone_mode=False)
-            if code == 130:  # Typer turns a Ctrl-C into a silent Exit(130); no command returns 130 itself
-                write_stderr("Error: interrupted\n")
-            return code
+            # Typer turns a Ctrl-C into a silent Exit(130); no command returns 130 itself
+            return interrupted() if code == 130 else code
         except no_args_error as error:
             message = error.format_message()  # the help itself is already printed
             if message.strip():

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from convcli.textparse import unify_line_ends
+
 _TABLE_SEPARATOR = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*")
 # environments with an optional [r] and a column spec ({cc}, {*{2}{c}}), math
 # delimiters, \left[ and \right], and table rules (\hline; booktabs' \toprule[1pt], \cmidrule(lr){1-2})
@@ -34,7 +36,7 @@ _ROW_BREAK = re.compile(r"\\\\\*?\s*(?:\[[^\]]*\])?")  # with an optional * and 
 
 def _lines(text: str) -> list[str]:
     """Lines ended by LF, CRLF or a lone CR, as `parse_delimited` counts them."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return unify_line_ends(text).split("\n")
 
 
 def looks_like_markdown(text: str) -> bool:

@@ -526,8 +526,7 @@ def _guarded(action, debug: bool) -> int:
             write_stderr(f"Error: {error.filename}: {error.strerror or error}\n")
         return 1
     except KeyboardInterrupt:
-        write_stderr("Error: interrupted\n")
-        return 130
+        return interrupted()
     except MemoryError:
         show_traceback(debug)
         write_stderr("Error: out of memory; the problem is too large for this machine\n")
@@ -551,6 +550,12 @@ def drop_stdout() -> None:
         sys.stdout = open(os.devnull, "w")
     except OSError:
         pass
+
+
+def interrupted() -> int:
+    """Ctrl-C: its one line, and the shell's exit code for it."""
+    write_stderr("Error: interrupted\n")
+    return 130
 
 
 def write_stderr(line: str) -> None:

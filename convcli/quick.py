@@ -335,26 +335,22 @@ def main(argv: list[str] | None = None, *, received: list[int] | None = None) ->
 
         return guarded(lambda: run_plain(*plain))
     except KeyboardInterrupt:  # while numpy or Typer is imported: guarded's own handler is not in place yet
-        return _interrupted()
+        from .pipeline import interrupted  # (os, sys and the errors only: quick to import here)
+
+        return interrupted()
     except Exception:
         if not received:
             raise
         # a Ctrl-C while numpy sets up its C extension comes out as an ImportError
         # ("PyCapsule_Import could not import module datetime"), not a KeyboardInterrupt
-        return _interrupted()
+        from .pipeline import interrupted
+
+        return interrupted()
     finally:  # for a caller in the same process (the tests)
         import signal
 
         for number, handler in previous.items():
             signal.signal(number, handler)
-
-
-def _interrupted() -> int:
-    try:
-        sys.stderr.write("Error: interrupted\n")
-    except (OSError, ValueError):
-        pass
-    return 130
 
 
 def handle_signals(received: list[int]) -> dict:

@@ -58,6 +58,11 @@ def _escape(char: str) -> str:
     return char if char.isprintable() else repr(char)[1:-1]
 
 
+def unify_line_ends(text: str) -> str:
+    """LF for every line end: CRLF and a lone CR (old Macs) too."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes | None = None,
                     tabs: bool = False, line_labels: Sequence[int | str] | None = None) -> np.ndarray:
     """Parse rows of numbers into a 2-D array, or a 3-D one of blank-line separated blocks.
@@ -83,8 +88,7 @@ def parse_delimited(text: str, source: str, *, inline: bool = False, raw: bytes 
     """
     if raw is None or "#" in text:
         raw = None  # vet the content alone: comments may hold any characters
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unify_line_ends(text)
     if inline:  # a row ended by both ";" and a newline is one row, not two
         lines: list[str | None] = _INLINE_ROW_BREAK.split(_SEMICOLON_AT_EOL.sub("", text))
     else:

@@ -111,9 +111,14 @@ def parse_padding(value) -> str | tuple[int, int, int, int]:
     raise UsageError(f"padding {value!r} must have 1, 2 or 4 integers (N, PH,PW or TOP,BOTTOM,LEFT,RIGHT)")
 
 
+def boundary_word(value) -> str:
+    """A boundary name as written, in the form BOUNDARY_NAMES knows ('Zeros ' is 'zeros')."""
+    return str(value).strip().lower()
+
+
 def parse_boundary(value: str) -> str:
     """Canonical boundary name; the error lists the accepted names."""
-    key = str(value).strip().lower()
+    key = boundary_word(value)
     if key not in BOUNDARY_NAMES:
         accepted = ", ".join(sorted(set(BOUNDARY_NAMES.values())))
         raise UsageError(f"boundary {value!r} is not one of {accepted} (aliases: symm, circular, edge, constant, zeros)")

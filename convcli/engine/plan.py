@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import InputError, ShapeError, UsageError, count_noun
 from . import numeric
 from .direct import output_hw
-from .options import parse_boundary, parse_groups, parse_padding, parse_pair
+from .options import boundary_word, parse_boundary, parse_groups, parse_padding, parse_pair
 
 OPERATIONS = ("correlate2d", "conv2d", "im2col_matmul")
 
@@ -164,7 +164,7 @@ def make_plan(
     x = numeric.as_numeric_array(x, "input")
     kernel = numeric.as_numeric_array(kernel, "kernel")
     padding_spec = parse_padding(padding)
-    boundary_name, boundary = str(boundary).strip().lower(), parse_boundary(boundary)
+    boundary_name, boundary = boundary_word(boundary), parse_boundary(boundary)
     stride = parse_pair(stride, "stride")
     dilation = parse_pair(dilation, "dilation")
     groups = parse_groups(groups)
